@@ -1,0 +1,92 @@
+//! The page cache: which pages of a file are in memory, and how to make a file cold.
+//!
+//! Residency comes from `mincore(2)`. Since Linux 5.2 it reports the real state only for
+//! files the caller owns or may write (otherwise every page looks resident), so measure
+//! residency of files this process created. Eviction uses
+//! `posix_fadvise(POSIX_FADV_DONTNEED)`, which needs no root but skips dirty pages (so we
+//! `fsync` first) and pages that some process still maps (so unmap first).
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+
+use anyhow::Context;
+use memmap2::Mmap;
+
+use crate::sys;
+
+/// The page size of this machine, in bytes.
+pub fn page_size() -> usize {
+    sys::page_size()
+}
+
+/// How many pages of a range are resident in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Residency {
+    pub resident: usize,
+    pub pages: usize,
+}
+
+impl Residency {
+    /// Resident pages as a fraction of all pages (0 for an empty range).
+    pub fn fraction(&self) -> f64 {
+        if self.pages == 0 {
+            0.0
+        } else {
+            self.resident as f64 / self.pages as f64
+        }
+    }
+
+    /// Resident bytes (pages × page size).
+    pub fn resident_bytes(&self) -> u64 {
+        (self.resident * page_size()) as u64
+    }
+}
+
+/// The residency of each page of a mapping: `true` where the page is in memory.
+pub fn resident_pages(mem: &[u8]) -> anyhow::Result<Vec<bool>> {
+    sys::mincore(mem).context("mincore")
+}
+
+/// How many pages of a mapping are resident (in the page cache, for a file mapping).
+///
+/// This says nothing about whether *this process* has the pages mapped: a page another
+/// process read is resident here too. Compare with [`crate::measure::smaps_of`] for that.
+pub fn residency(mem: &[u8]) -> anyhow::Result<Residency> {
+    let pages = resident_pages(mem)?;
+    Ok(Residency {
+        resident: pages.iter().filter(|&&r| r).count(),
+        pages: pages.len(),
+    })
+}
+
+/// Page-cache residency of a whole file. It maps the file without touching it, so
+/// measuring does not change the answer.
+pub fn file_residency(path: &Path) -> anyhow::Result<Residency> {
+    let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+    if file.metadata()?.len() == 0 {
+        return Ok(Residency {
+            resident: 0,
+            pages: 0,
+        });
+    }
+    // SAFETY: the map is only passed to mincore, which never reads the bytes, so a
+    // concurrent truncation cannot fault us; it is dropped before we return.
+    let map = unsafe { Mmap::map(&file) }.with_context(|| format!("mmap {}", path.display()))?;
+    residency(&map)
+}
+
+/// Drops a file's pages from the page cache, so that the next access reads from disk.
+///
+/// Unmap the file first: pages that any process still maps stay. Returns the residency
+/// left afterwards, so a lesson can say how cold "cold" really was.
+pub fn evict(path: &Path) -> anyhow::Result<Residency> {
+    let file = OpenOptions::new()
+        .read(true)
+        .open(path)
+        .with_context(|| format!("open {}", path.display()))?;
+    file.sync_all()
+        .with_context(|| format!("fsync {}", path.display()))?;
+    sys::fadvise_dontneed(&file)
+        .with_context(|| format!("posix_fadvise(DONTNEED) {}", path.display()))?;
+    file_residency(path)
+}

@@ -1,0 +1,31 @@
+//! `mmap-lab`: the shared toolkit of the mmap-lessons workspace.
+//!
+//! Every lesson is a small binary that quotes claims from the course notes, runs an
+//! experiment and prints a verdict computed from what it measured. Everything two lessons
+//! would otherwise repeat lives here, one module per concern:
+//!
+//! - [`data`]: sample files in a scratch directory, made atomically and reused across runs;
+//! - [`measure`]: time, CPU, page faults, RSS and `smaps` numbers around a closure;
+//! - [`cache`]: page-cache residency (`mincore`) and eviction (`posix_fadvise`);
+//! - [`report`]: a lesson's result as data, rendered as text, JSON or Markdown;
+//! - [`machine`]: the fingerprint that heads every report;
+//! - [`cli`]: the flags every lesson shares and the `main` that runs a lesson;
+//! - [`claims`]: every claim of the notes, by id;
+//! - [`size`]: parsing and printing byte sizes.
+//!
+//! Operating-system specific calls are confined to a private `sys` module. On a platform
+//! where a measurement is not available, the functions return `None` (or an error that says
+//! so) rather than a made-up number.
+
+pub mod cache;
+pub mod claims;
+pub mod cli;
+pub mod data;
+pub mod machine;
+pub mod measure;
+pub mod report;
+pub mod size;
+mod sys;
+
+pub use cli::{Lab, Lesson};
+pub use report::{Report, Unit, Verdict};

@@ -1,0 +1,106 @@
+//! The machine fingerprint that heads every report, so numbers are never read without the
+//! hardware and kernel that produced them.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{measure, sys};
+
+/// Where a report was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// Operating system, e.g. `Debian GNU/Linux 12 (bookworm)`.
+    pub os: String,
+    /// Kernel release, e.g. `6.18.44`.
+    pub kernel: String,
+    /// CPU model.
+    pub cpu: String,
+    /// Logical CPUs this process may use.
+    pub cores: usize,
+    /// Total RAM in bytes.
+    pub ram_bytes: u64,
+    /// Page size in bytes.
+    pub page_size: usize,
+    /// Filesystem type of the data directory (`ext4`, `xfs`, `tmpfs`, ...).
+    pub fs: String,
+    /// Transparent huge pages mode: the bracketed word of
+    /// `/sys/kernel/mm/transparent_hugepage/enabled`.
+    pub thp: String,
+    /// The compiler that built the lesson.
+    pub rustc: String,
+}
+
+const UNKNOWN: &str = "unknown";
+
+impl Machine {
+    /// Fingerprints this machine, with `data_dir` naming the filesystem of interest.
+    pub fn detect(data_dir: &Path) -> Machine {
+        use sysinfo::{CpuRefreshKind, RefreshKind, System};
+        let sys =
+            System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing()))
+                .ok();
+        let cpu = sys
+            .as_ref()
+            .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        Machine {
+            os: System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into()),
+            kernel: System::kernel_version().unwrap_or_else(|_| UNKNOWN.into()),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ram_bytes: measure::system_memory().map_or(0, |m| m.total),
+            page_size: sys::page_size(),
+            fs: sys::fs_type(data_dir).unwrap_or_else(|| UNKNOWN.into()),
+            thp: sys::read_proc("/sys/kernel/mm/transparent_hugepage/enabled")
+                .and_then(|t| bracketed(&t))
+                .unwrap_or_else(|| "not available here".into()),
+            rustc: env!("MMAP_LAB_RUSTC_VERSION").into(),
+        }
+    }
+
+    /// One line: `linux 6.18 · 2 cores · 23.4 GiB · ext4 · THP madvise`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {} · {} cores · {} · {} · THP {}",
+            std::env::consts::OS,
+            self.kernel,
+            self.cores,
+            crate::size::fmt(self.ram_bytes),
+            self.fs,
+            self.thp
+        )
+    }
+}
+
+fn bracketed(text: &str) -> Option<String> {
+    let start = text.find('[')? + 1;
+    let end = start + text[start..].find(']')?;
+    Some(text[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thp_mode_is_the_bracketed_word() {
+        assert_eq!(
+            bracketed("always [madvise] never\n").as_deref(),
+            Some("madvise")
+        );
+        assert_eq!(bracketed("always madvise never"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn detects_this_linux_machine() {
+        let m = Machine::detect(Path::new("."));
+        assert!(m.cores >= 1);
+        assert!(m.ram_bytes > 0);
+        assert!(m.page_size >= 4096 && m.page_size.is_power_of_two());
+        assert_ne!(m.fs, UNKNOWN);
+        assert!(m.rustc.starts_with("rustc "), "{}", m.rustc);
+    }
+}

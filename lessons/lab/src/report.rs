@@ -1,0 +1,499 @@
+//! A lesson's result as data: the claims it checked, the numbers it measured and a verdict
+//! per claim computed from those numbers. Rendered as text for the terminal, JSON for the
+//! book and `just compare`, and Markdown for the book (with a reference machine's numbers
+//! beside the reader's).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::claims;
+use crate::machine::Machine;
+use crate::size;
+
+/// The unit of a measurement; it decides how the value is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unit {
+    Bytes,
+    Seconds,
+    Pages,
+    Count,
+    /// A plain ratio such as a speed-up, printed as `3.2×`.
+    Ratio,
+    /// A share between 0 and 1, printed as a percentage.
+    Fraction,
+    #[serde(rename = "bytes/s")]
+    BytesPerSecond,
+}
+
+impl Unit {
+    /// `value` in this unit, for people.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Unit::Bytes => size::fmt_f64(value),
+            Unit::BytesPerSecond => format!("{}/s", size::fmt_f64(value)),
+            Unit::Seconds => fmt_seconds(value),
+            Unit::Pages => format!("{} pages", fmt_count(value)),
+            Unit::Count => fmt_count(value),
+            Unit::Ratio => format!("{value:.2}×"),
+            Unit::Fraction => format!("{:.1} %", value * 100.0),
+        }
+    }
+}
+
+fn fmt_seconds(s: f64) -> String {
+    let a = s.abs();
+    if a >= 1.0 {
+        format!("{s:.2} s")
+    } else if a >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else if a >= 1e-6 {
+        format!("{:.2} µs", s * 1e6)
+    } else {
+        format!("{:.1} ns", s * 1e9)
+    }
+}
+
+fn fmt_count(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let digits = format!("{}", v.abs() as u64);
+        let mut out = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        if v < 0.0 { format!("-{out}") } else { out }
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// One number a lesson measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// A stable dotted name, e.g. `read.peak_rss`; the book and comparisons match on it.
+    pub name: String,
+    pub value: f64,
+    pub unit: Unit,
+    /// What it is, for people: `fs::read of the whole file, peak RSS`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+}
+
+/// The verdict on a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The measurements agree with the claim.
+    Holds,
+    /// The claim holds under some conditions and not others; `why` says which side this run
+    /// fell on.
+    Depends,
+    /// The measurements contradict the claim.
+    Fails,
+    /// This platform cannot show it; `why` says what would be needed.
+    NotMeasured,
+}
+
+impl Verdict {
+    /// `HOLDS`, `DEPENDS`, `FAILS` or `NOT MEASURED`.
+    pub fn shout(self) -> &'static str {
+        match self {
+            Verdict::Holds => "HOLDS",
+            Verdict::Depends => "DEPENDS",
+            Verdict::Fails => "FAILS",
+            Verdict::NotMeasured => "NOT MEASURED",
+        }
+    }
+
+    /// `Holds` when `condition`, `Fails` otherwise.
+    pub fn holds_if(condition: bool) -> Verdict {
+        if condition {
+            Verdict::Holds
+        } else {
+            Verdict::Fails
+        }
+    }
+}
+
+/// The verdict on one claim of the notes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    /// The id from the notes, e.g. `5.ram`.
+    pub id: String,
+    /// The claim, quoted from the notes.
+    pub claim: String,
+    pub verdict: Verdict,
+    /// One sentence built from the numbers of this run.
+    pub why: String,
+    /// Names of the measurements the verdict rests on.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// Everything a lesson run found. See the crate docs for the JSON shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub lesson: u8,
+    pub title: String,
+    pub machine: Machine,
+    /// The run's parameters (`size_bytes`, `cold`, ...).
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub measurements: Vec<Measurement>,
+    pub claims: Vec<ClaimResult>,
+    /// Things worth saying that are not numbers: a peer that was not installed, a warning
+    /// about the data directory.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Commands worth running next.
+    #[serde(default)]
+    pub try_next: Vec<String>,
+}
+
+impl Report {
+    pub fn new(lesson: u8, title: &str, machine: Machine) -> Report {
+        Report {
+            lesson,
+            title: title.to_string(),
+            machine,
+            params: BTreeMap::new(),
+            measurements: Vec::new(),
+            claims: Vec::new(),
+            notes: Vec::new(),
+            try_next: Vec::new(),
+        }
+    }
+
+    /// Records a parameter of the run.
+    pub fn param(&mut self, key: &str, value: impl Serialize) {
+        let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.params.insert(key.to_string(), value);
+    }
+
+    /// Records a measurement and returns its value, so verdicts are written in terms of
+    /// what was recorded. A value that is not finite (a division by a zero time) is not
+    /// recorded; a note says so instead.
+    pub fn measure(&mut self, name: &str, label: &str, value: f64, unit: Unit) -> f64 {
+        if value.is_finite() {
+            self.measurements.push(Measurement {
+                name: name.to_string(),
+                value,
+                unit,
+                label: label.to_string(),
+            });
+        } else {
+            self.note(format!(
+                "{name} ({label}) could not be computed in this run"
+            ));
+        }
+        value
+    }
+
+    /// The value of a recorded measurement.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.measurement(name).map(|m| m.value)
+    }
+
+    fn measurement(&self, name: &str) -> Option<&Measurement> {
+        self.measurements.iter().find(|m| m.name == name)
+    }
+
+    /// Records the verdict on claim `id`, quoting the claim from the notes. `evidence`
+    /// names the measurements the verdict rests on (they are printed under the claim).
+    pub fn claim(&mut self, id: &str, verdict: Verdict, why: impl Into<String>, evidence: &[&str]) {
+        let claim = claims::get(id).map_or("(not a claim of the notes)", |c| c.text);
+        debug_assert!(claims::get(id).is_some(), "unknown claim id {id}");
+        self.claims.push(ClaimResult {
+            id: id.to_string(),
+            claim: claim.to_string(),
+            verdict,
+            why: why.into(),
+            evidence: evidence.iter().map(|s| s.to_string()).collect(),
+        });
+    }
+
+    /// Adds a note (printed after the claims).
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    /// Suggests a command to run next.
+    pub fn try_next(&mut self, command: impl Into<String>) {
+        self.try_next.push(command.into());
+    }
+
+    /// Reads a report written with `--format json`.
+    pub fn load(path: &Path) -> anyhow::Result<Report> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a lesson report", path.display()))
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// The terminal rendering; with a reference, each number gets the reference's beside it.
+    pub fn to_text(&self, reference: Option<&Report>) -> String {
+        let mut out = String::new();
+        let head = format!("Lesson {} · {}", self.lesson, self.title);
+        let _ = writeln!(out, "{head}   {}", self.machine.summary());
+        let _ = writeln!(out, "{}", "─".repeat(head.chars().count().max(40)));
+        if !self.params.is_empty() {
+            let params: Vec<String> = self
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = writeln!(out, "parameters: {}", params.join(" "));
+        }
+        if let Some(r) = reference {
+            let _ = writeln!(out, "reference:  {}", r.machine.summary());
+        }
+        let width = self
+            .measurements
+            .iter()
+            .map(|m| display_name(m).chars().count())
+            .max()
+            .unwrap_or(0);
+        let line = |out: &mut String, m: &Measurement| {
+            let name = display_name(m);
+            let pad = width.saturating_sub(name.chars().count());
+            let _ = write!(
+                out,
+                "    {name}{} {:>12}",
+                " ".repeat(pad),
+                m.unit.format(m.value)
+            );
+            if let Some(r) = reference.and_then(|r| r.measurement(&m.name)) {
+                let _ = write!(out, "   (reference {})", r.unit.format(r.value));
+            }
+            out.push('\n');
+        };
+        for c in &self.claims {
+            let _ = writeln!(out, "\nClaim [{}] \"{}\"", c.id, c.claim);
+            for name in &c.evidence {
+                if let Some(m) = self.measurement(name) {
+                    line(&mut out, m);
+                }
+            }
+            let _ = write!(out, "  verdict: {} — {}", c.verdict.shout(), c.why);
+            if let Some(rc) = reference.and_then(|r| r.claims.iter().find(|x| x.id == c.id)) {
+                let _ = write!(out, " (reference: {})", rc.verdict.shout());
+            }
+            out.push('\n');
+        }
+        let cited: Vec<&str> = self
+            .claims
+            .iter()
+            .flat_map(|c| c.evidence.iter().map(String::as_str))
+            .collect();
+        let others: Vec<&Measurement> = self
+            .measurements
+            .iter()
+            .filter(|m| !cited.contains(&m.name.as_str()))
+            .collect();
+        if !others.is_empty() {
+            let _ = writeln!(out, "\nOther measurements");
+            for m in others {
+                line(&mut out, m);
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for n in &self.notes {
+                let _ = writeln!(out, "note: {n}");
+            }
+        }
+        for t in &self.try_next {
+            let _ = writeln!(out, "\nTry next: {t}");
+        }
+        out
+    }
+
+    /// Markdown for the book: the verdicts and every measurement, with the reference
+    /// machine's beside the reader's when a reference is given.
+    pub fn to_markdown(&self, reference: Option<&Report>) -> String {
+        let mut out = String::new();
+        let you = "this machine";
+        let _ = writeln!(out, "**{you}:** {}  ", self.machine.summary());
+        if let Some(r) = reference {
+            let _ = writeln!(out, "**reference:** {}  ", r.machine.summary());
+        }
+        out.push('\n');
+        match reference {
+            Some(_) => {
+                let _ = writeln!(out, "| claim | verdict here | reference | why (here) |");
+                let _ = writeln!(out, "| :--- | :--- | :--- | :--- |");
+            }
+            None => {
+                let _ = writeln!(out, "| claim | verdict | why |");
+                let _ = writeln!(out, "| :--- | :--- | :--- |");
+            }
+        }
+        for c in &self.claims {
+            let _ = write!(
+                out,
+                "| `[{}]` {} | **{}** |",
+                c.id,
+                md_cell(&c.claim),
+                c.verdict.shout()
+            );
+            if let Some(r) = reference {
+                let rv = r
+                    .claims
+                    .iter()
+                    .find(|x| x.id == c.id)
+                    .map_or("—", |x| x.verdict.shout());
+                let _ = write!(out, " {rv} |");
+            }
+            let _ = writeln!(out, " {} |", md_cell(&c.why));
+        }
+        out.push('\n');
+        match reference {
+            Some(_) => {
+                let _ = writeln!(out, "| measurement | this machine | reference |");
+                let _ = writeln!(out, "| :--- | ---: | ---: |");
+            }
+            None => {
+                let _ = writeln!(out, "| measurement | value |");
+                let _ = writeln!(out, "| :--- | ---: |");
+            }
+        }
+        for m in &self.measurements {
+            let _ = write!(
+                out,
+                "| {} | {} |",
+                md_cell(display_name(m)),
+                m.unit.format(m.value)
+            );
+            if let Some(r) = reference {
+                let rv = r
+                    .measurement(&m.name)
+                    .map_or("—".to_string(), |x| x.unit.format(x.value));
+                let _ = write!(out, " {rv} |");
+            }
+            out.push('\n');
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for n in &self.notes {
+                let _ = writeln!(out, "> {}", md_cell(n));
+            }
+        }
+        out
+    }
+}
+
+fn display_name(m: &Measurement) -> &str {
+    if m.label.is_empty() {
+        &m.name
+    } else {
+        &m.label
+    }
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine() -> Machine {
+        Machine {
+            os: "TestOS".into(),
+            kernel: "6.0".into(),
+            cpu: "cpu".into(),
+            cores: 2,
+            ram_bytes: 8 << 30,
+            page_size: 4096,
+            fs: "ext4".into(),
+            thp: "madvise".into(),
+            rustc: "rustc 1.0".into(),
+        }
+    }
+
+    fn sample() -> Report {
+        let mut r = Report::new(5, "read() vs mmap", machine());
+        r.param("size_bytes", 1u64 << 30);
+        let a = r.measure("read.peak_rss", "fs::read, peak RSS", 1.07e9, Unit::Bytes);
+        let b = r.measure("mmap.rss", "mmap, 10 MiB touched, RSS", 1.2e7, Unit::Bytes);
+        r.claim(
+            "5.ram",
+            Verdict::holds_if(b < a),
+            "mmap used less",
+            &["read.peak_rss", "mmap.rss"],
+        );
+        r
+    }
+
+    #[test]
+    fn json_has_the_design_fields_and_round_trips() {
+        let r = sample();
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["lesson"], 5);
+        assert_eq!(v["machine"]["page_size"], 4096);
+        assert_eq!(v["params"]["size_bytes"], 1u64 << 30);
+        assert_eq!(v["measurements"][0]["unit"], "bytes");
+        assert_eq!(v["claims"][0]["verdict"], "holds");
+        assert_eq!(
+            v["claims"][0]["claim"],
+            "RAM usage: read() high, mmap minimal"
+        );
+        let back: Report = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn text_puts_evidence_under_its_claim_and_shows_the_reference() {
+        let r = sample();
+        let mut reference = sample();
+        reference.measurements[0].value = 2.0e9;
+        let text = r.to_text(Some(&reference));
+        let claim_at = text.find("Claim [5.ram]").unwrap();
+        let rss_at = text.find("fs::read, peak RSS").unwrap();
+        assert!(rss_at > claim_at);
+        assert!(text.contains("verdict: HOLDS"));
+        assert!(text.contains("(reference 1.86 GiB)"), "{text}");
+    }
+
+    #[test]
+    fn markdown_has_both_columns() {
+        let r = sample();
+        let md = r.to_markdown(Some(&r));
+        assert!(md.contains("| measurement | this machine | reference |"));
+        assert!(
+            md.contains("| fs::read, peak RSS | 1020 MiB | 1020 MiB |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn non_finite_values_become_notes_not_numbers() {
+        let mut r = sample();
+        r.measure("x.rate", "a rate", f64::INFINITY, Unit::BytesPerSecond);
+        assert!(r.value("x.rate").is_none());
+        assert!(r.notes[0].contains("x.rate"));
+    }
+
+    #[test]
+    fn units_print_for_people() {
+        assert_eq!(Unit::Seconds.format(0.0015), "1.50 ms");
+        assert_eq!(Unit::Count.format(1234567.0), "1,234,567");
+        assert_eq!(Unit::Fraction.format(0.5), "50.0 %");
+        assert_eq!(
+            Unit::BytesPerSecond.format(2.0 * 1024.0 * 1024.0 * 1024.0),
+            "2.00 GiB/s"
+        );
+    }
+}

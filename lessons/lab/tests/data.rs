@@ -1,0 +1,123 @@
+//! Sample files: made atomically, reused when valid, regenerated when not, never written over
+//! a file mmap-lab did not make.
+
+use std::fs;
+
+use mmap_lab::cli::BadInput;
+use mmap_lab::data::{Content, DataDir, Spec};
+
+fn dir() -> (tempfile::TempDir, DataDir) {
+    let t = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let d = DataDir::open(Some(t.path()), false).unwrap();
+    (t, d)
+}
+
+fn names(d: &DataDir) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn files_have_the_size_asked_for_and_are_deterministic() {
+    let (_t, d) = dir();
+    for content in [
+        Content::Random { seed: 3 },
+        Content::Log { seed: 3 },
+        Content::Sparse,
+    ] {
+        let spec = Spec::new("s", 100_003, content);
+        let p = d.file(&spec).unwrap();
+        let first = fs::read(&p).unwrap();
+        assert_eq!(first.len(), 100_003);
+        d.remove(&spec).unwrap();
+        assert!(!p.exists());
+        assert_eq!(fs::read(d.file(&spec).unwrap()).unwrap(), first);
+    }
+    let log = fs::read(d.path_of(&Spec::new("s", 100_003, Content::Log { seed: 3 }))).unwrap();
+    assert!(log.ends_with(b"\n"));
+    assert!(log.starts_with(b"2026-11-26T"));
+}
+
+#[test]
+fn a_valid_file_is_reused_and_an_invalid_one_regenerated() {
+    let (_t, d) = dir();
+    let spec = Spec::new("r", 1 << 20, Content::Random { seed: 9 });
+    let p = d.file(&spec).unwrap();
+    let made = fs::metadata(&p).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    d.file(&spec).unwrap();
+    assert_eq!(
+        fs::metadata(&p).unwrap().modified().unwrap(),
+        made,
+        "reused"
+    );
+    // An interrupted writer of an older version could leave a short file behind.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(1000)
+        .unwrap();
+    assert!(!d.is_ready(&spec));
+    d.file(&spec).unwrap();
+    assert_eq!(fs::metadata(&p).unwrap().len(), 1 << 20);
+    assert_eq!(
+        names(&d),
+        [spec.file_name(), format!("{}.mmap-lab", spec.file_name())]
+    );
+}
+
+#[test]
+fn a_file_mmap_lab_did_not_make_is_never_overwritten() {
+    let (_t, d) = dir();
+    let spec = Spec::new("theirs", 4096, Content::Random { seed: 1 });
+    fs::write(d.path_of(&spec), b"precious").unwrap();
+    let err = d.file(&spec).unwrap_err();
+    assert!(err.is::<BadInput>(), "{err:#}");
+    assert!(err.to_string().contains("refusing to overwrite"));
+    assert_eq!(fs::read(d.path_of(&spec)).unwrap(), b"precious");
+    d.remove(&spec).unwrap();
+    assert_eq!(fs::read(d.path_of(&spec)).unwrap(), b"precious");
+}
+
+#[test]
+fn a_leftover_partial_of_a_dead_run_is_cleaned_up() {
+    let (_t, d) = dir();
+    let spec = Spec::new("p", 8192, Content::Random { seed: 1 });
+    // pid 4194304 is above the kernel's pid_max limit, so no such process can exist.
+    let stale = d
+        .path()
+        .join(format!("{}.partial-4194304", spec.file_name()));
+    fs::write(&stale, b"half").unwrap();
+    d.file(&spec).unwrap();
+    assert!(!stale.exists());
+}
+
+#[test]
+fn a_file_larger_than_the_free_disk_is_refused_before_writing() {
+    let (_t, d) = dir();
+    let spec = Spec::new("huge", 1 << 60, Content::Random { seed: 1 });
+    let err = d.file(&spec).unwrap_err();
+    assert!(err.is::<BadInput>());
+    assert!(err.to_string().contains("choose a smaller --size"), "{err}");
+    assert!(names(&d).is_empty(), "{:?}", names(&d));
+}
+
+#[test]
+fn a_bad_dir_is_bad_input() {
+    let (t, _d) = dir();
+    let missing = t.path().join("nope");
+    assert!(
+        DataDir::open(Some(&missing), false)
+            .unwrap_err()
+            .is::<BadInput>()
+    );
+    let file = t.path().join("plain");
+    fs::write(&file, b"").unwrap();
+    let err = DataDir::open(Some(&file), false).unwrap_err();
+    assert!(err.to_string().contains("not a directory"));
+}
