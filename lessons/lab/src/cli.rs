@@ -163,6 +163,20 @@ impl Lab {
         Ok(path)
     }
 
+    /// Fails with a [`BadInput`] error when the sample is smaller than this lesson needs.
+    pub fn require_size(&self, min: u64) -> anyhow::Result<()> {
+        if self.size < min {
+            return Err(BadInput(format!(
+                "--size {} is too small for lesson {}: it needs at least {}",
+                size::fmt(self.size),
+                self.lesson.number,
+                size::fmt(min)
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// Makes `path` cold (evicted) when `--cold` was given; a no-op otherwise. Returns the
     /// fraction of the file still resident afterwards (`None` when nothing was done).
     pub fn prepare(&self, path: &Path) -> anyhow::Result<Option<f64>> {

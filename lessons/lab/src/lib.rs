@@ -26,6 +26,8 @@ pub mod measure;
 pub mod report;
 pub mod size;
 mod sys;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use cli::{Lab, Lesson};
 pub use report::{Report, Unit, Verdict};

@@ -27,6 +27,10 @@ pub struct Machine {
     /// Transparent huge pages mode: the bracketed word of
     /// `/sys/kernel/mm/transparent_hugepage/enabled`.
     pub thp: String,
+    /// The readahead window of the data directory's disk in KiB (`read_ahead_kb`), when it
+    /// is a block device: it decides how many pages one cold page fault brings in.
+    #[serde(default)]
+    pub read_ahead_kb: Option<u64>,
     /// The compiler that built the lesson.
     pub rustc: String,
 }
@@ -56,14 +60,19 @@ impl Machine {
             thp: sys::read_proc("/sys/kernel/mm/transparent_hugepage/enabled")
                 .and_then(|t| bracketed(&t))
                 .unwrap_or_else(|| "not available here".into()),
+            read_ahead_kb: sys::read_ahead_kb(data_dir),
             rustc: env!("MMAP_LAB_RUSTC_VERSION").into(),
         }
     }
 
-    /// One line: `linux 6.18 · 2 cores · 23.4 GiB · ext4 · THP madvise`.
+    /// One line: `linux 6.18 · 2 cores · 23.4 GiB · ext4 · readahead 128 KiB · THP madvise`.
     pub fn summary(&self) -> String {
+        let readahead = self
+            .read_ahead_kb
+            .map(|kb| format!(" · readahead {}", crate::size::fmt(kb * 1024)))
+            .unwrap_or_default();
         format!(
-            "{} {} · {} cores · {} · {} · THP {}",
+            "{} {} · {} cores · {} · {}{readahead} · THP {}",
             std::env::consts::OS,
             self.kernel,
             self.cores,

@@ -419,6 +419,7 @@ mod tests {
             page_size: 4096,
             fs: "ext4".into(),
             thp: "madvise".into(),
+            read_ahead_kb: Some(128),
             rustc: "rustc 1.0".into(),
         }
     }

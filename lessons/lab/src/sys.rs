@@ -189,6 +189,28 @@ fn unescape_mount(field: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The readahead window (`read_ahead_kb`, in KiB) of the block device holding `path`:
+/// how much the kernel reads around a page fault or ahead of a sequential read.
+#[cfg(target_os = "linux")]
+pub fn read_ahead_kb(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata(path).ok()?.dev();
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    let base = format!("/sys/dev/block/{major}:{minor}");
+    // A partition has no queue of its own; its disk's is one level up.
+    [
+        format!("{base}/queue/read_ahead_kb"),
+        format!("{base}/../queue/read_ahead_kb"),
+    ]
+    .iter()
+    .find_map(|p| read_proc(p)?.trim().parse().ok())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn read_ahead_kb(_path: &Path) -> Option<u64> {
+    None
+}
+
 /// Whether a process with this pid exists (used to tell a live writer's temporary file from
 /// one left by an interrupted run).
 #[cfg(unix)]
