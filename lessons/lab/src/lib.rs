@@ -31,3 +31,4 @@ pub mod testkit;
 
 pub use cli::{Lab, Lesson};
 pub use report::{Report, Unit, Verdict};
+pub mod bench;
