@@ -72,6 +72,23 @@ claims! {
     13 "13.speed" "speed → the OS page cache";
 }
 
+/// The numbered sections of the notes: (number, title). Lesson N teaches section N.
+pub const SECTIONS: &[(u8, &str)] = &[
+    (1, "The problem: where plain file I/O falls short"),
+    (2, "The idea of mmap"),
+    (3, "How mmap works"),
+    (4, "A minimal mmap example"),
+    (5, "mmap vs read()"),
+    (6, "Writable mmap"),
+    (7, "Where is it used in real life?"),
+    (8, "mmap + struct"),
+    (9, "mmap and multiprocessing"),
+    (10, "mmap + asyncio"),
+    (11, "When is mmap NOT a good fit?"),
+    (12, "Dangers and precautions"),
+    (13, "Mental model"),
+];
+
 /// The claim with this id.
 pub fn get(id: &str) -> Option<&'static Claim> {
     ALL.iter().find(|c| c.id == id)
@@ -115,6 +132,20 @@ mod tests {
         in_notes.sort();
         here.sort();
         assert_eq!(here, in_notes);
+    }
+
+    #[test]
+    fn every_section_of_the_notes_is_listed() {
+        let notes = include_str!("../../../notes/mmap-notes.en.md");
+        let numbered = notes
+            .lines()
+            .filter_map(|l| l.strip_prefix("## ")?.split_once(". "))
+            .filter_map(|(n, _)| n.parse::<u8>().ok());
+        let listed: Vec<u8> = SECTIONS.iter().map(|s| s.0).collect();
+        assert_eq!(numbered.collect::<Vec<_>>(), listed);
+        for c in ALL {
+            assert!(listed.contains(&c.section), "{}", c.id);
+        }
     }
 
     #[test]

@@ -1,0 +1,25 @@
+# mmap-lessons — every claim about mmap, measured on your machine.
+# `just` with no arguments lists these recipes.
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Run one lesson, e.g. `just lesson 5` or `just lesson 05 --size 1G --cold`
+lesson n *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    pkg=$(cargo run -q --release -p mmap-lab --bin lessons -- package {{n}})
+    cargo run -q --release -p "$pkg" -- {{args}}
+
+# List the lessons, their titles and the claims each one checks
+lessons:
+    @cargo run -q --release -p mmap-lab --bin lessons
+
+# Run every test (the same command as in the README)
+test:
+    cargo test --workspace
+
+# Delete the data files the lessons and benchmarks made (target/lesson-data)
+clean-data:
+    rm -rf target/lesson-data
