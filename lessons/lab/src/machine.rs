@@ -1,7 +1,7 @@
 //! The machine fingerprint that heads every report, so numbers are never read without the
 //! hardware and kernel that produced them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +83,28 @@ impl Machine {
     }
 }
 
+/// Where the program `name` (a peer such as `python3` or `sqlite3`) is on `PATH`: the first
+/// directory of `PATH` holding an executable file of that name. `None` when it is not
+/// installed, so a lesson can say "python3 not found — skipped" instead of failing.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file() || path.with_extension("exe").is_file()
+}
+
 fn bracketed(text: &str) -> Option<String> {
     let start = text.find('[')? + 1;
     let end = start + text[start..].find(']')?;
@@ -100,6 +122,23 @@ mod tests {
             Some("madvise")
         );
         assert_eq!(bracketed("always madvise never"), None);
+    }
+
+    #[test]
+    fn programs_are_found_only_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("mmap-lab-tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        // Changing PATH would race with other tests (the environment is process-wide), so
+        // look up a name that is on no PATH and check the executable test directly.
+        assert_eq!(find_program("mmap-lab-no-such-program-here"), None);
+        assert!(is_executable(&tool));
+        assert!(!is_executable(dir.path()));
     }
 
     #[cfg(target_os = "linux")]

@@ -125,6 +125,17 @@ pub fn status() -> Option<Status> {
     Some(s)
 }
 
+/// Bytes this process has caused to be read from storage so far (`read_bytes` of
+/// `/proc/self/io`): reads, and the readahead behind page faults on mapped files. Pages
+/// already in the page cache add nothing, so the difference across a step says whether it
+/// touched the disk. `None` without procfs or task I/O accounting.
+pub fn disk_read_bytes() -> Option<u64> {
+    let text = sys::read_proc("/proc/self/io")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("read_bytes:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Memory accounting of a process or of one mapping, from `smaps`/`smaps_rollup`, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Smaps {

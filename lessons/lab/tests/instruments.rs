@@ -163,3 +163,23 @@ fn anonymous_maps_are_counted_as_anonymous() {
     let s = measure::smaps_of(std::process::id(), anon.as_ptr()).unwrap();
     assert_eq!(s.anonymous, len as u64);
 }
+
+#[test]
+fn disk_reads_are_counted_for_cold_pages_only() {
+    let _g = SERIAL.lock().unwrap();
+    let (_dir, path) = sample(1024);
+    cache::evict(&path).unwrap();
+    let read_all = || {
+        let map = map(&path);
+        let before = measure::disk_read_bytes().unwrap();
+        touch(&map, 0..1024);
+        measure::disk_read_bytes().unwrap() - before
+    };
+    let cold = read_all();
+    let warm = read_all();
+    assert!(
+        cold >= (1024 * page_size()) as u64 / 2,
+        "a cold read of 4 MiB read {cold} bytes from disk"
+    );
+    assert_eq!(warm, 0, "a warm read still read {warm} bytes from disk");
+}
