@@ -149,6 +149,10 @@ pub struct Smaps {
     pub private_clean: u64,
     pub private_dirty: u64,
     pub anonymous: u64,
+    /// `FilePmdMapped`: file pages mapped with one page-table entry per 2 MiB (a huge
+    /// page or a large folio), so that one fault maps 512 pages at once. 0 when the kernel
+    /// does not report it.
+    pub file_pmd_mapped: u64,
 }
 
 /// The whole process `pid` (`/proc/PID/smaps_rollup`, Linux 4.14+).
@@ -210,6 +214,7 @@ fn parse_smaps_fields<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Smaps>
             "Private_Clean" => &mut s.private_clean,
             "Private_Dirty" => &mut s.private_dirty,
             "Anonymous" => &mut s.anonymous,
+            "FilePmdMapped" => &mut s.file_pmd_mapped,
             _ => continue,
         };
         *field = kib_field(rest)?;
@@ -253,12 +258,14 @@ mod tests {
     fn parses_smaps_rollup_text() {
         let text = "00400000-7fff0000 ---p 00000000 00:00 0 [rollup]\n\
                     Rss:                1000 kB\nPss:                 500 kB\n\
-                    Shared_Clean:        800 kB\nAnonymous:           100 kB\n";
+                    Shared_Clean:        800 kB\nAnonymous:           100 kB\n\
+                    FilePmdMapped:      2048 kB\n";
         let s = parse_smaps_fields(text.lines().skip(1)).unwrap();
         assert_eq!(s.rss, 1000 * 1024);
         assert_eq!(s.pss, 500 * 1024);
         assert_eq!(s.shared_clean, 800 * 1024);
         assert_eq!(s.anonymous, 100 * 1024);
+        assert_eq!(s.file_pmd_mapped, 2048 * 1024);
     }
 
     #[test]
