@@ -7,10 +7,12 @@
 //! `fsync` first) and pages that some process still maps (so unmap first).
 
 use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Context;
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
 
 use crate::sys;
 
@@ -73,6 +75,46 @@ pub fn file_residency(path: &Path) -> anyhow::Result<Residency> {
     // concurrent truncation cannot fault us; it is dropped before we return.
     let map = unsafe { Mmap::map(&file) }.with_context(|| format!("mmap {}", path.display()))?;
     residency(&map)
+}
+
+/// Page-cache residency of the bytes `range` of a file (clamped to the file), without
+/// touching them. Cheaper than [`file_residency`] for a slice of a huge file.
+pub fn file_range_residency(path: &Path, range: Range<u64>) -> anyhow::Result<Residency> {
+    let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+    let len = file.metadata()?.len();
+    let page = page_size() as u64;
+    let start = range.start.min(len) / page * page;
+    let end = range.end.min(len);
+    if end <= start {
+        return Ok(Residency {
+            resident: 0,
+            pages: 0,
+        });
+    }
+    let map_len = usize::try_from(end - start).context("range larger than the address space")?;
+    // SAFETY: as in `file_residency`, the map only goes to mincore, which never reads the
+    // bytes, and it is dropped before we return.
+    let map = unsafe { MmapOptions::new().offset(start).len(map_len).map(&file) }
+        .with_context(|| format!("mmap {}", path.display()))?;
+    residency(&map)
+}
+
+/// Brings the bytes `range` of a file (clamped to the file) into the page cache by reading
+/// them through a small buffer, so that the next access is "warm". Returns the residency of
+/// the range afterwards: under memory pressure the kernel may already have dropped some.
+pub fn warm(path: &Path, range: Range<u64>) -> anyhow::Result<Residency> {
+    let mut file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+    let end = range.end.min(file.metadata()?.len());
+    file.seek(SeekFrom::Start(range.start))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = end.saturating_sub(range.start);
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        file.read_exact(&mut buf[..n])
+            .with_context(|| format!("read {}", path.display()))?;
+        left -= n as u64;
+    }
+    file_range_residency(path, range)
 }
 
 /// Drops a file's pages from the page cache, so that the next access reads from disk.

@@ -180,6 +180,37 @@ impl DataDir {
         Ok(())
     }
 
+    /// Fails with a [`BadInput`] error unless the directory's filesystem accepts a file of
+    /// `bytes` (vfat stops at 4 GiB, ext4 at 16 TiB): it sets the length of a scratch file,
+    /// which allocates no blocks, and deletes it. Checked before anything is written, so a
+    /// refused size leaves no sidecar behind.
+    pub fn ensure_accepts(&self, bytes: u64) -> anyhow::Result<()> {
+        let probe = self
+            .path
+            .join(format!(".mmap-lab-size-probe-{}", std::process::id()));
+        let result = File::create(&probe).and_then(|f| f.set_len(bytes));
+        let _ = fs::remove_file(&probe);
+        match result {
+            Ok(()) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::FileTooLarge | io::ErrorKind::InvalidInput
+                ) =>
+            {
+                Err(BadInput(format!(
+                    "{}: the filesystem does not accept a file of {} ({}); choose a smaller \
+                     --size or another --dir",
+                    self.path.display(),
+                    size::fmt(bytes),
+                    plain(&e)
+                ))
+                .into())
+            }
+            Err(e) => Err(e).with_context(|| format!("size probe in {}", self.path.display())),
+        }
+    }
+
     /// Where a spec's file lives (whether or not it exists yet).
     pub fn path_of(&self, spec: &Spec) -> PathBuf {
         self.path.join(spec.file_name())
@@ -210,6 +241,7 @@ impl DataDir {
         if !matches!(spec.content, Content::Sparse) {
             self.ensure_free(spec.size)?;
         }
+        self.ensure_accepts(spec.size)?;
         // The sidecar goes first: once it exists, the name is ours even if we are killed
         // before the rename, and the next run regenerates the file.
         write_atomically(&sidecar(&file), |f| {
@@ -436,6 +468,38 @@ pub fn write_log(out: &mut dyn Write, size: u64, seed: u64) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads exactly `buf.len()` bytes at `offset` without moving the file's cursor: one
+/// `pread(2)` on Unix, `ReadFile` with an offset on Windows. This is random access the plain
+/// I/O way, one system call per read.
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (file, buf, offset);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "positioned reads are not available here",
+        ))
+    }
 }
 
 /// An `io::Error` without the "(os error N)" tail, for one-line messages.

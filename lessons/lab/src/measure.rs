@@ -89,6 +89,18 @@ pub fn probe_median<T>(runs: u32, mut f: impl FnMut() -> T) -> (T, Sample) {
     all.swap_remove(mid)
 }
 
+/// Makes every allocation of 128 KiB or more a fresh `mmap` that goes back to the OS when
+/// freed, so that the RSS growth of a step counts its big buffers on every run.
+///
+/// By default glibc raises its mmap threshold (up to 32 MiB) each time such a block is
+/// freed; the next buffer of that size then comes from heap pages that are already
+/// resident, and a step that fills a 10 MiB buffer shows 0 B of RSS growth on its second
+/// run. Call this first in a lesson that measures buffers. Returns false where it is not
+/// available (another C library): say so in the report.
+pub fn fresh_big_allocations() -> bool {
+    sys::fix_mmap_threshold()
+}
+
 /// This process's memory from `/proc/self/status`, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Status {

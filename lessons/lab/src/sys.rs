@@ -135,6 +135,20 @@ pub fn free_disk(_path: &Path) -> io::Result<u64> {
     ))
 }
 
+/// Fixes glibc's mmap threshold at its default 128 KiB (`mallopt(M_MMAP_THRESHOLD)`), which
+/// also stops glibc from raising it after each free. Returns false elsewhere.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn fix_mmap_threshold() -> bool {
+    // SAFETY: mallopt takes no pointers; it changes allocator tuning under glibc's own
+    // lock, and blocks allocated before the change are freed correctly after it.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) == 1 }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn fix_mmap_threshold() -> bool {
+    false
+}
+
 /// Reads a `/proc` or `/sys` file; `None` where it does not exist (other platforms).
 pub fn read_proc(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()

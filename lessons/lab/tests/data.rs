@@ -4,7 +4,7 @@
 use std::fs;
 
 use mmap_lab::cli::BadInput;
-use mmap_lab::data::{Content, DataDir, Spec};
+use mmap_lab::data::{self, Content, DataDir, Spec};
 
 fn dir() -> (tempfile::TempDir, DataDir) {
     let t = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -120,4 +120,37 @@ fn a_bad_dir_is_bad_input() {
     fs::write(&file, b"").unwrap();
     let err = DataDir::open(Some(&file), false).unwrap_err();
     assert!(err.to_string().contains("not a directory"));
+}
+
+#[test]
+fn a_size_the_filesystem_refuses_is_bad_input_and_leaves_nothing() {
+    let (_t, d) = dir();
+    d.ensure_accepts(1 << 30).unwrap();
+    let err = d.ensure_accepts(u64::MAX).unwrap_err();
+    assert!(err.is::<BadInput>(), "{err:#}");
+    assert!(err.to_string().contains("does not accept"), "{err}");
+    // A sparse file needs no disk, so only the size probe stops it — before the sidecar.
+    let err = d
+        .file(&Spec::new("vast", u64::MAX, Content::Sparse))
+        .unwrap_err();
+    assert!(err.is::<BadInput>(), "{err:#}");
+    assert!(names(&d).is_empty(), "{:?}", names(&d));
+}
+
+#[test]
+fn read_exact_at_reads_at_an_offset_without_moving_the_cursor() {
+    let (_t, d) = dir();
+    let p = d
+        .file(&Spec::new("at", 10_000, Content::Random { seed: 4 }))
+        .unwrap();
+    let all = fs::read(&p).unwrap();
+    let file = fs::File::open(&p).unwrap();
+    let mut word = [0u8; 8];
+    data::read_exact_at(&file, &mut word, 1234).unwrap();
+    assert_eq!(word, all[1234..1242]);
+    let mut first = [0u8; 8];
+    std::io::Read::read_exact(&mut &file, &mut first).unwrap();
+    assert_eq!(first, all[..8]);
+    let eof = data::read_exact_at(&file, &mut word, 9_996).unwrap_err();
+    assert_eq!(eof.kind(), std::io::ErrorKind::UnexpectedEof);
 }

@@ -101,6 +101,41 @@ fn peak_rss_sees_a_transient_allocation() {
 }
 
 #[test]
+fn a_big_buffer_counts_in_rss_growth_on_every_run() {
+    let _g = SERIAL.lock().unwrap();
+    assert!(measure::fresh_big_allocations());
+    let n = 10 << 20;
+    for run in 0..3 {
+        let (_, s) = probe(|| {
+            let mut v = vec![0u8; n];
+            v.fill(1);
+            v.iter().map(|&b| u64::from(b)).sum::<u64>()
+        });
+        let grew = s.peak_growth().expect("Linux reports peak RSS");
+        assert!(
+            grew >= (n as u64) * 9 / 10,
+            "run {run}: peak grew by {grew}"
+        );
+    }
+}
+
+#[test]
+fn warming_a_range_makes_that_range_resident() {
+    let _g = SERIAL.lock().unwrap();
+    let (_dir, path) = sample(8192);
+    cache::evict(&path).unwrap();
+    let page = page_size() as u64;
+    let range = 100 * page..356 * page;
+    let warmed = cache::warm(&path, range.clone()).unwrap();
+    assert_eq!((warmed.resident, warmed.pages), (256, 256));
+    assert_eq!(cache::file_range_residency(&path, range).unwrap(), warmed);
+    // Readahead reaches past the range, but not to the second half of a 32 MiB file.
+    let tail = cache::file_range_residency(&path, 4096 * page..u64::MAX).unwrap();
+    assert_eq!(tail.pages, 4096);
+    assert!(tail.resident < tail.pages, "{tail:?}");
+}
+
+#[test]
 fn a_second_process_mapping_the_file_halves_pss() {
     let _g = SERIAL.lock().unwrap();
     let pages = 1024;
