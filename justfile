@@ -20,6 +20,22 @@ lessons:
 test:
     cargo test --workspace
 
+# Run every lesson and the quick benchmarks here, then build the book with your numbers
+# beside the reference machine's: open book/book/index.html
+book:
+    cargo run -q -p mmap-book -- build
+
+# Preview the book with live reload (mdbook serve); `just book` first to include your numbers
+serve *args:
+    cargo run -q -p mmap-book -- serve {{args}}
+
+# Re-record the reference machine's numbers in book/reference/: every lesson, then the full
+# benchmark suite
+reference:
+    cargo run -q -p mmap-book -- reference
+    cargo bench -p mmap-benches
+    cargo run -q --release -p mmap-benches --bin bench-results -- export --mode full --out book/reference/bench.json
+
 # Delete the data files the lessons and benchmarks made (target/lesson-data)
 clean-data:
     rm -rf target/lesson-data

@@ -1,0 +1,123 @@
+//! `mmap-book`: builds the mmap-lessons book.
+//!
+//! ```text
+//! mmap-book build [--no-run] [--dest DIR]   just book: run lessons + quick benches, generate, build
+//! mmap-book serve [mdbook serve flags]      just serve: generate, then mdbook serve (live reload)
+//! mmap-book reference                       just reference: lesson reports → book/reference/
+//! mmap-book generate                        write book/src/generated/ from existing results
+//! mmap-book check                           generate, then check every include and image
+//! mmap-book preprocess [supports R]         the mdBook preprocessor (book.toml runs it)
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::bail;
+use mmap_book::{Paths, preprocess, steps};
+
+const USAGE: &str = "usage: mmap-book build [--no-run] [--dest DIR] | serve [ARGS] | reference | \
+                     generate | check | preprocess [supports RENDERER]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mmap-book: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
+    let paths = Paths::of_this_checkout();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["preprocess", "supports", _] => Ok(ExitCode::SUCCESS),
+        ["preprocess"] => preprocess::run().map(|()| ExitCode::SUCCESS),
+        ["build", rest @ ..] => build(&paths, rest),
+        ["serve", rest @ ..] => {
+            let mdbook = steps::ensure_mdbook()?;
+            steps::generate(&paths)?;
+            let extra: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            steps::serve(&paths, &mdbook, &extra).map(|()| ExitCode::SUCCESS)
+        }
+        ["reference"] => {
+            let started = Instant::now();
+            let failures = steps::run_lessons(&paths, &paths.reference())?;
+            if !failures.is_empty() {
+                bail!("the reference is incomplete: {}", failures.join("; "));
+            }
+            println!(
+                "reference lesson reports written to {} in {:.0} s",
+                paths.show(&paths.reference()),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ["generate"] => steps::generate(&paths).map(|()| ExitCode::SUCCESS),
+        ["check"] => {
+            steps::generate(&paths)?;
+            let problems = steps::check_sources(&paths)?;
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if problems.is_empty() {
+                println!("every include and image of the book resolves");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut run = true;
+    let mut dest: Option<PathBuf> = None;
+    let mut it = flags.iter();
+    while let Some(flag) = it.next() {
+        match *flag {
+            "--no-run" => run = false,
+            "--dest" => match it.next() {
+                Some(d) => dest = Some(PathBuf::from(d)),
+                None => bail!("--dest needs a directory"),
+            },
+            other => bail!("unknown flag {other}\n{USAGE}"),
+        }
+    }
+    let mdbook = steps::ensure_mdbook()?;
+    let mut failures = Vec::new();
+    if run {
+        failures = steps::run_lessons(paths, &paths.reader_lessons())?;
+        steps::run_quick_benches(paths)?;
+    } else {
+        steps::step("--no-run: using the results already in target/ (if any)");
+    }
+    steps::generate(paths)?;
+    let dest = steps::build(paths, &mdbook, dest.as_deref())?;
+    println!(
+        "\nThe book is ready in {:.0} s: open {}",
+        started.elapsed().as_secs_f64(),
+        dest.join("index.html").display()
+    );
+    if failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "but some lessons failed and show the reference's numbers only:\n  {}",
+            failures.join("\n  ")
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
