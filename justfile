@@ -20,6 +20,15 @@ lessons:
 test:
     cargo test --workspace
 
+# Run the benchmarks and export target/bench-results.json: `just bench` (full) or `just bench quick`
+bench mode="full":
+    MMAP_BENCH_QUICK={{ if mode == "quick" { "1" } else if mode == "full" { "0" } else { error("just bench: the mode is full or quick") } }} cargo bench -p mmap-benches
+    cargo run -q --release -p mmap-benches --bin bench-results -- export --mode {{mode}}
+
+# Your benchmark numbers beside the reference machine's, e.g. `just compare --format markdown`
+compare *args:
+    cargo run -q --release -p mmap-benches --bin bench-results -- compare {{args}}
+
 # Run every lesson and the quick benchmarks here, then build the book with your numbers
 # beside the reference machine's: open book/book/index.html
 book:

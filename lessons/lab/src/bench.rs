@@ -119,14 +119,13 @@ impl BenchResults {
     }
 }
 
-fn sort_key(b: &BenchResult) -> (&str, &str, f64, &str) {
-    let param = b.parameter.as_deref().unwrap_or("");
-    (
-        &b.group,
-        &b.function,
-        param.parse::<f64>().unwrap_or(f64::INFINITY),
-        param,
-    )
+/// Suite order: group, function, then parameter (numerically when it is a number).
+fn sort_key(b: &BenchResult) -> (&str, &str, Option<(f64, &str)>) {
+    (&b.group, &b.function, param_key(b.parameter.as_deref()))
+}
+
+fn param_key(param: Option<&str>) -> Option<(f64, &str)> {
+    param.map(|p| (p.parse::<f64>().unwrap_or(f64::INFINITY), p))
 }
 
 /// Collects every `.../new` directory that holds a `benchmark.json` (criterion's latest
@@ -217,6 +216,375 @@ fn read_one(new_dir: &Path) -> anyhow::Result<BenchResult> {
     })
 }
 
+/// One benchmark on the reference machine and on yours; a side that did not run it is
+/// `None` (printed as "—").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparedBench {
+    pub id: String,
+    pub group: String,
+    pub function: String,
+    pub parameter: Option<String>,
+    pub reference_ns: Option<f64>,
+    pub mine_ns: Option<f64>,
+    pub reference_bytes_per_second: Option<f64>,
+    pub mine_bytes_per_second: Option<f64>,
+    /// Reference time ÷ your time: above 1 your machine is faster.
+    pub speedup: Option<f64>,
+}
+
+/// The reference machine's results beside yours, with a short reading of what differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub reference_machine: Machine,
+    pub mine_machine: Machine,
+    pub reference_mode: String,
+    pub mine_mode: String,
+    /// Every benchmark of either side, in suite order.
+    pub rows: Vec<ComparedBench>,
+    /// Sentences computed from the rows: overall and per-group speed, and whether the same
+    /// method wins on both machines and by how much.
+    pub findings: Vec<String>,
+}
+
+/// Compares your results with the reference's, benchmark by benchmark.
+pub fn compare(reference: &BenchResults, mine: &BenchResults) -> Comparison {
+    // The reference's order (the full suite's), then whatever only you ran.
+    let mut ids: Vec<&BenchResult> = reference.benchmarks.iter().collect();
+    ids.extend(
+        mine.benchmarks
+            .iter()
+            .filter(|m| reference.get(&m.id).is_none()),
+    );
+    let rows: Vec<ComparedBench> = ids
+        .into_iter()
+        .map(|b| {
+            let r = reference.get(&b.id);
+            let m = mine.get(&b.id);
+            let speedup = match (r, m) {
+                (Some(r), Some(m)) if m.median_ns > 0.0 => Some(r.median_ns / m.median_ns),
+                _ => None,
+            };
+            ComparedBench {
+                id: b.id.clone(),
+                group: b.group.clone(),
+                function: b.function.clone(),
+                parameter: b.parameter.clone(),
+                reference_ns: r.map(|r| r.median_ns),
+                mine_ns: m.map(|m| m.median_ns),
+                reference_bytes_per_second: r.and_then(BenchResult::bytes_per_second),
+                mine_bytes_per_second: m.and_then(BenchResult::bytes_per_second),
+                speedup,
+            }
+        })
+        .collect();
+    let findings = findings(reference, mine, &rows);
+    Comparison {
+        reference_machine: reference.machine.clone(),
+        mine_machine: mine.machine.clone(),
+        reference_mode: reference.mode.clone(),
+        mine_mode: mine.mode.clone(),
+        rows,
+        findings,
+    }
+}
+
+/// Geometric mean, the right average for ratios (2× and 0.5× average to 1×).
+fn geo_mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty())
+        .then(|| (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp())
+}
+
+/// Ratios within this of 1 read as "the same": below run-to-run noise.
+const SAME: f64 = 0.05;
+
+/// For the table: "2.10× faster" / "1.30× slower" / "same (±5 %)".
+fn speed_words(speedup: f64) -> String {
+    if (speedup - 1.0).abs() < SAME {
+        format!("same (±{:.0} %)", SAME * 100.0)
+    } else if speedup > 1.0 {
+        format!("{speedup:.2}× faster")
+    } else {
+        format!("{:.2}× slower", 1.0 / speedup)
+    }
+}
+
+/// For a sentence: "2.10× faster than the reference" / "about as fast as the reference".
+fn speed_than(speedup: f64) -> String {
+    if (speedup - 1.0).abs() < SAME {
+        format!(
+            "about as fast as the reference (within {:.0} %)",
+            SAME * 100.0
+        )
+    } else {
+        format!("{} than the reference", speed_words(speedup))
+    }
+}
+
+/// A parameter for people: the suite's numeric parameters are byte sizes.
+fn fmt_param(param: &str) -> String {
+    match param.parse::<u64>() {
+        Ok(n) if n >= 1024 => {
+            let mut unit = 0;
+            let mut v = n;
+            while v % 1024 == 0 && v >= 1024 && unit < 4 {
+                v /= 1024;
+                unit += 1;
+            }
+            if unit == 0 {
+                crate::size::fmt(n)
+            } else {
+                format!("{v} {}", ["B", "KiB", "MiB", "GiB", "TiB"][unit])
+            }
+        }
+        _ => param.to_string(),
+    }
+}
+
+fn findings(reference: &BenchResults, mine: &BenchResults, rows: &[ComparedBench]) -> Vec<String> {
+    let mut out = Vec::new();
+    if reference.mode != mine.mode {
+        out.push(format!(
+            "the reference ran the {} suite and yours the {} one: a quick run measures for \
+             less time, so its numbers are noisier",
+            reference.mode, mine.mode
+        ));
+    }
+    let both: Vec<&ComparedBench> = rows.iter().filter(|r| r.speedup.is_some()).collect();
+    let ratios: Vec<f64> = both.iter().filter_map(|r| r.speedup).collect();
+    let Some(overall) = geo_mean(&ratios) else {
+        out.push("no benchmark ran on both machines, so there is nothing to compare".into());
+        return out;
+    };
+    let by_speedup = |a: &&&ComparedBench, b: &&&ComparedBench| {
+        a.speedup
+            .unwrap_or(1.0)
+            .total_cmp(&b.speedup.unwrap_or(1.0))
+    };
+    let mut line = format!(
+        "overall your machine is {} (geometric mean of {} benchmarks",
+        speed_than(overall),
+        both.len()
+    );
+    if let (Some(lo), Some(hi)) = (
+        both.iter().min_by(by_speedup),
+        both.iter().max_by(by_speedup),
+    ) && both.len() > 1
+    {
+        line.push_str(&format!(
+            ", from {:.2}× on {} to {:.2}× on {}",
+            lo.speedup.unwrap_or(1.0),
+            display_id(lo),
+            hi.speedup.unwrap_or(1.0),
+            display_id(hi)
+        ));
+    }
+    line.push(')');
+    out.push(line);
+    let one_side = rows.iter().filter(|r| r.speedup.is_none()).count();
+    if one_side > 0 {
+        out.push(format!(
+            "{one_side} benchmark(s) ran on one side only (shown as —)"
+        ));
+    }
+    let mut groups: Vec<&str> = Vec::new();
+    for r in rows {
+        if !groups.contains(&r.group.as_str()) {
+            groups.push(&r.group);
+        }
+    }
+    for group in groups {
+        let in_group: Vec<&ComparedBench> = rows.iter().filter(|r| r.group == group).collect();
+        let ratios: Vec<f64> = in_group.iter().filter_map(|r| r.speedup).collect();
+        let Some(g) = geo_mean(&ratios) else { continue };
+        let mut line = format!("{group}: yours is {}", speed_than(g));
+        for lead in leaders(&in_group) {
+            line.push_str("; ");
+            line.push_str(&lead);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// `seq_scan/mmap/256 MiB`: the id with a size parameter printed for people.
+fn display_id(r: &ComparedBench) -> String {
+    match &r.parameter {
+        Some(p) => format!("{}/{}/{}", r.group, r.function, fmt_param(p)),
+        None => r.id.clone(),
+    }
+}
+
+/// The kind of a method: the first word of its name, so `mmap` and `mmap_populate` are one
+/// kind and `fs_read` another.
+fn kind(function: &str) -> &str {
+    function.split('_').next().unwrap_or(function)
+}
+
+/// For the largest parameter of a group, and any parameter where the two machines disagree
+/// on the fastest method: which method wins, and its lead over the fastest method of another
+/// kind, here and on the reference.
+fn leaders(rows: &[&ComparedBench]) -> Vec<String> {
+    let mut params: Vec<Option<&str>> = rows.iter().map(|r| r.parameter.as_deref()).collect();
+    params.sort_by(|a, b| {
+        param_key(*a)
+            .partial_cmp(&param_key(*b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    params.dedup();
+    let largest = params.last().copied().flatten();
+    let mut out = Vec::new();
+    for param in params.iter().copied() {
+        let both: Vec<(&str, f64, f64)> = rows
+            .iter()
+            .filter(|r| r.parameter.as_deref() == param)
+            .filter_map(|r| Some((r.function.as_str(), r.reference_ns?, r.mine_ns?)))
+            .collect();
+        if both.len() < 2 {
+            continue;
+        }
+        let fastest = |by: fn(&(&str, f64, f64)) -> f64| {
+            let mut sorted = both.clone();
+            sorted.sort_by(|a, b| by(a).total_cmp(&by(b)));
+            sorted
+        };
+        let mine = fastest(|t| t.2);
+        let refs = fastest(|t| t.1);
+        // The runner-up of another kind: `mmap` against a read, not against `mmap_populate`.
+        let winner = mine[0];
+        let runner = mine[1..]
+            .iter()
+            .copied()
+            .find(|t| kind(t.0) != kind(winner.0))
+            .unwrap_or(mine[1]);
+        let same = refs[0].0 == winner.0;
+        if param != largest && same {
+            continue;
+        }
+        let at = param
+            .map(|p| format!("at {} ", fmt_param(p)))
+            .unwrap_or_default();
+        let lead_here = runner.2 / winner.2;
+        let lead_ref = runner.1 / winner.1;
+        let text = if same {
+            format!(
+                "{at}{} is fastest on both machines, {lead_here:.2}× ahead of {} here vs \
+                 {lead_ref:.2}× on the reference",
+                winner.0, runner.0
+            )
+        } else {
+            let relation = if lead_ref >= 1.0 {
+                format!("led {} by {lead_ref:.2}×", runner.0)
+            } else {
+                format!("trailed {} by {:.2}×", runner.0, 1.0 / lead_ref)
+            };
+            format!(
+                "{at}the fastest here is {}, {lead_here:.2}× ahead of {}; on the reference {} \
+                 was fastest and {} {relation}",
+                winner.0, runner.0, refs[0].0, winner.0
+            )
+        };
+        out.push(text);
+    }
+    out
+}
+
+impl Comparison {
+    /// Columns: benchmark, reference, yours, yours vs reference.
+    fn table(&self) -> Vec<[String; 4]> {
+        let cell = |ns: Option<f64>, bps: Option<f64>| match (ns, bps) {
+            (None, _) => "—".to_string(),
+            (Some(ns), None) => crate::Unit::Seconds.format(ns * 1e-9),
+            (Some(ns), Some(bps)) => format!(
+                "{} ({})",
+                crate::Unit::Seconds.format(ns * 1e-9),
+                crate::Unit::BytesPerSecond.format(bps)
+            ),
+        };
+        self.rows
+            .iter()
+            .map(|r| {
+                [
+                    display_id(r),
+                    cell(r.reference_ns, r.reference_bytes_per_second),
+                    cell(r.mine_ns, r.mine_bytes_per_second),
+                    r.speedup.map_or_else(|| "—".to_string(), speed_words),
+                ]
+            })
+            .collect()
+    }
+
+    /// A table for the terminal, then the findings.
+    pub fn to_text(&self) -> String {
+        let header = [
+            "benchmark".to_string(),
+            format!("reference ({})", self.reference_mode),
+            format!("yours ({})", self.mine_mode),
+            "yours vs reference".to_string(),
+        ];
+        let table = self.table();
+        let mut widths = header.clone().map(|h| h.chars().count());
+        for row in &table {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String; 4]| {
+            let mut l = String::new();
+            for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+                let pad = w - c.chars().count();
+                if i == 0 {
+                    l.push_str(c);
+                    l.push_str(&" ".repeat(pad));
+                } else {
+                    l.push_str("  ");
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(c);
+                }
+            }
+            l.trim_end().to_string() + "\n"
+        };
+        let mut out = format!(
+            "Benchmarks · yours vs the reference\nreference: {}\nyours:     {}\n\n",
+            self.reference_machine.summary(),
+            self.mine_machine.summary()
+        );
+        out.push_str(&line(&header));
+        for row in &table {
+            out.push_str(&line(row));
+        }
+        out.push('\n');
+        for f in &self.findings {
+            out.push_str(&format!("- {f}\n"));
+        }
+        out
+    }
+
+    /// A Markdown table and the findings as a list, for the book.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "Reference: {} ({} suite)  \nYours: {} ({} suite)\n\n\
+             | benchmark | reference | yours | yours vs reference |\n|---|---:|---:|---:|\n",
+            self.reference_machine.summary(),
+            self.reference_mode,
+            self.mine_machine.summary(),
+            self.mine_mode
+        );
+        for [a, b, c, d] in self.table() {
+            out.push_str(&format!("| `{a}` | {b} | {c} | {d} |\n"));
+        }
+        out.push('\n');
+        for f in &self.findings {
+            out.push_str(&format!("- {f}\n"));
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+            + "\n"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +619,152 @@ mod tests {
         fs::create_dir(&missing).unwrap();
         let err = BenchResults::read_criterion(&missing, machine, "quick").unwrap_err();
         assert!(err.to_string().contains("no benchmark"), "{err}");
+    }
+
+    fn results(mode: &str, rows: &[(&str, f64)]) -> BenchResults {
+        let machine = Machine::detect(Path::new("."));
+        let benchmarks = rows
+            .iter()
+            .map(|&(id, ns)| {
+                let parts: Vec<&str> = id.split('/').collect();
+                BenchResult {
+                    id: id.to_string(),
+                    group: parts[0].to_string(),
+                    function: parts[1].to_string(),
+                    parameter: parts.get(2).map(|p| p.to_string()),
+                    median_ns: ns,
+                    lower_ns: ns * 0.9,
+                    upper_ns: ns * 1.1,
+                    throughput_bytes: parts.get(2).and_then(|p| p.parse().ok()),
+                }
+            })
+            .collect();
+        BenchResults {
+            machine,
+            mode: mode.to_string(),
+            created_unix: 0,
+            benchmarks,
+        }
+    }
+
+    #[test]
+    fn compare_pairs_benchmarks_and_reads_the_ratios() {
+        let reference = results(
+            "full",
+            &[
+                ("seq_scan/fs_read/4096", 100.0),
+                ("seq_scan/mmap/4096", 300.0),
+                ("seq_scan/fs_read/268435456", 3e8),
+                ("seq_scan/mmap/268435456", 2e8),
+                ("random_access/pread/268435456", 1000.0),
+            ],
+        );
+        let mine = results(
+            "full",
+            &[
+                ("seq_scan/fs_read/4096", 50.0),
+                ("seq_scan/mmap/4096", 150.0),
+                ("seq_scan/fs_read/268435456", 1.5e8),
+                ("seq_scan/mmap/268435456", 0.5e8),
+                ("random_access/mmap/268435456", 30.0),
+            ],
+        );
+        let c = compare(&reference, &mine);
+        assert_eq!(c.rows.len(), 6);
+        let row = |id: &str| c.rows.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(row("seq_scan/fs_read/4096").speedup, Some(2.0));
+        assert_eq!(row("seq_scan/mmap/268435456").speedup, Some(4.0));
+        assert_eq!(
+            row("seq_scan/fs_read/4096").mine_bytes_per_second,
+            Some(4096.0 / 50e-9)
+        );
+        // One side only: no ratio, shown as "—".
+        assert_eq!(row("random_access/pread/268435456").mine_ns, None);
+        assert_eq!(row("random_access/mmap/268435456").reference_ns, None);
+        assert_eq!(row("random_access/mmap/268435456").speedup, None);
+        // Reference order first, then what only you ran.
+        assert_eq!(c.rows.last().unwrap().id, "random_access/mmap/268435456");
+
+        let f = c.findings.join("\n");
+        // Geometric mean of 2, 2, 2, 4 = 2^(5/4).
+        let g = 2f64.powf(1.25);
+        assert!(
+            f.contains(&format!("{g:.2}× faster than the reference")),
+            "{f}"
+        );
+        assert!(
+            f.contains("from 2.00× on seq_scan/fs_read/4 KiB to 4.00× on seq_scan/mmap/256 MiB"),
+            "{f}"
+        );
+        assert!(f.contains("2 benchmark(s) ran on one side only"), "{f}");
+        // At 256 MiB mmap wins on both: 3× ahead here, 1.5× on the reference.
+        assert!(
+            f.contains("at 256 MiB mmap is fastest on both machines, 3.00× ahead of fs_read here vs 1.50× on the reference"),
+            "{f}"
+        );
+        // At 4 KiB the same method (fs_read) wins on both and it is not the largest size.
+        assert!(!f.contains("at 4 KiB"), "{f}");
+        // random_access has no benchmark on both sides: no line for it.
+        assert!(!f.contains("random_access:"), "{f}");
+
+        let text = c.to_text();
+        assert!(text.contains("seq_scan/mmap/256 MiB"), "{text}");
+        assert!(text.contains("4.00× faster"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("random_access/pread/256 MiB") && l.contains('—')),
+            "{text}"
+        );
+        let md = c.to_markdown();
+        assert!(
+            md.contains("| benchmark | reference | yours | yours vs reference |"),
+            "{md}"
+        );
+        let back: Comparison = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(back.findings, c.findings);
+        assert_eq!(back.rows.len(), c.rows.len());
+        assert_eq!(back.rows[0].speedup, Some(2.0));
+    }
+
+    #[test]
+    fn compare_says_when_the_winner_differs() {
+        let reference = results(
+            "full",
+            &[
+                ("small_files/read/4096", 10.0),
+                ("small_files/mmap/4096", 20.0),
+            ],
+        );
+        let mine = results(
+            "quick",
+            &[
+                ("small_files/read/4096", 12.0),
+                ("small_files/mmap/4096", 8.0),
+            ],
+        );
+        let f = compare(&reference, &mine).findings.join("\n");
+        assert!(f.contains("yours the quick one"), "{f}");
+        assert!(
+            f.contains("at 4 KiB the fastest here is mmap, 1.50× ahead of read; on the reference read was fastest and mmap trailed read by 2.00×"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn compare_with_nothing_in_common_says_so() {
+        let reference = results("full", &[("a/x/1", 1.0)]);
+        let mine = results("full", &[("b/y/1", 1.0)]);
+        let c = compare(&reference, &mine);
+        assert!(c.rows.iter().all(|r| r.speedup.is_none()));
+        assert!(c.findings.iter().any(|f| f.contains("nothing to compare")));
+    }
+
+    #[test]
+    fn numeric_parameters_print_as_sizes() {
+        assert_eq!(fmt_param("4096"), "4 KiB");
+        assert_eq!(fmt_param("268435456"), "256 MiB");
+        assert_eq!(fmt_param("1000"), "1000");
+        assert_eq!(fmt_param("1500"), "1.46 KiB");
+        assert_eq!(fmt_param("warm"), "warm");
     }
 }
