@@ -26,7 +26,6 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -35,7 +34,7 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use memmap2::{Advice, Mmap, MmapOptions};
 use mmap_lab::cli::{Common, LessonArgs};
-use mmap_lab::data::{Content, Spec};
+use mmap_lab::data::{Content, Spec, read_exact_at};
 use mmap_lab::measure::{self, Sample, probe, probe_median, status};
 use mmap_lab::{Lab, Lesson, Report, Unit, Verdict, cache, size};
 
@@ -1007,7 +1006,7 @@ fn read_words(method: Access, path: &Path, offsets: &[u64]) -> io::Result<(u64, 
         let mut word = [0u8; 8];
         let mut sum = 0u64;
         for &off in offsets {
-            file.read_exact_at(&mut word, off)?;
+            read_exact_at(&file, &mut word, off)?;
             sum = sum.wrapping_add(u64::from_le_bytes(word));
         }
         return Ok((sum, None));
@@ -1276,7 +1275,7 @@ fn claim_random(report: &mut Report, r: &Randoms, lab: &Lab) {
 fn first_byte_pread(path: &Path) -> io::Result<u8> {
     let file = File::open(path)?;
     let mut block = [0u8; FIRST_BLOCK];
-    file.read_exact_at(&mut block, 0)?;
+    read_exact_at(&file, &mut block, 0)?;
     Ok(block[0])
 }
 

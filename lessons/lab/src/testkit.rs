@@ -102,12 +102,20 @@ pub fn assert_bad_input(bin: &str, args: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{args:?}: stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    // clap adds its own hint line ("For more information, try '--help'.") after the error.
+    // clap follows its error line with hints of its own: the possible values of an enum
+    // flag, and "For more information, try '--help'."
     let lines: Vec<&str> = stderr
         .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with("For more information"))
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| {
+            !l.starts_with("For more information") && !l.trim().starts_with("[possible values")
+        })
         .collect();
-    assert_eq!(lines.len(), 1, "{args:?}: want one error line, got: {stderr}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?}: want one error line, got: {stderr}"
+    );
     assert!(out.stdout.is_empty(), "{args:?} printed a report");
     stderr
 }
