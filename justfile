@@ -27,7 +27,7 @@ bench mode="full":
 
 # Your benchmark numbers beside the reference machine's, e.g. `just compare --format markdown`
 compare *args:
-    cargo run -q --release -p mmap-benches --bin bench-results -- compare {{args}}
+    @cargo run -q --release -p mmap-benches --bin bench-results -- compare {{args}}
 
 # Run every lesson and the quick benchmarks here, then build the book with your numbers
 # beside the reference machine's: open book/book/index.html

@@ -24,7 +24,9 @@ pub struct BenchResults {
     pub mode: String,
     /// When the results were exported, in seconds since the Unix epoch.
     pub created_unix: u64,
-    /// Sorted by group, function, then parameter (numerically when it is a number).
+    /// [`BenchResults::read_criterion`] sorts them by group, function, then parameter
+    /// (numerically when it is a number); `bench-results export` puts them in the suite's
+    /// order, each size's methods side by side.
     pub benchmarks: Vec<BenchResult>,
 }
 
@@ -456,7 +458,12 @@ fn leaders(rows: &[&ComparedBench]) -> Vec<String> {
             .copied()
             .find(|t| kind(t.0) != kind(winner.0))
             .unwrap_or(mine[1]);
-        let same = refs[0].0 == winner.0;
+        // Winners that differ by less than the noise on both machines are not a difference.
+        let (contender, behind_here) = (refs[0], refs[0].2 / winner.2);
+        let tied = contender.0 != winner.0
+            && behind_here < 1.0 + SAME
+            && winner.1 / contender.1 < 1.0 + SAME;
+        let same = contender.0 == winner.0 || tied;
         if param != largest && same {
             continue;
         }
@@ -465,7 +472,24 @@ fn leaders(rows: &[&ComparedBench]) -> Vec<String> {
             .unwrap_or_default();
         let lead_here = runner.2 / winner.2;
         let lead_ref = runner.1 / winner.1;
-        let text = if same {
+        let text = if tied && runner.0 == contender.0 {
+            format!(
+                "{at}{} and {} are within {:.0} % of each other on both machines",
+                winner.0,
+                contender.0,
+                SAME * 100.0
+            )
+        } else if tied {
+            format!(
+                "{at}{} is fastest here and {} on the reference, within {:.0} % of each other; \
+                 {} is {lead_here:.2}× ahead of {} here vs {lead_ref:.2}× on the reference",
+                winner.0,
+                contender.0,
+                SAME * 100.0,
+                winner.0,
+                runner.0
+            )
+        } else if same {
             format!(
                 "{at}{} is fastest on both machines, {lead_here:.2}× ahead of {} here vs \
                  {lead_ref:.2}× on the reference",
@@ -480,7 +504,7 @@ fn leaders(rows: &[&ComparedBench]) -> Vec<String> {
             format!(
                 "{at}the fastest here is {}, {lead_here:.2}× ahead of {}; on the reference {} \
                  was fastest and {} {relation}",
-                winner.0, runner.0, refs[0].0, winner.0
+                winner.0, runner.0, contender.0, winner.0
             )
         };
         out.push(text);
@@ -746,6 +770,69 @@ mod tests {
         assert!(f.contains("yours the quick one"), "{f}");
         assert!(
             f.contains("at 4 KiB the fastest here is mmap, 1.50× ahead of read; on the reference read was fastest and mmap trailed read by 2.00×"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn a_flip_within_the_noise_is_not_a_difference() {
+        let reference = results(
+            "full",
+            &[
+                ("seq_scan/read/1024", 100.0),
+                ("seq_scan/mmap/1024", 101.0),
+                ("seq_scan/read/4096", 100.0),
+                ("seq_scan/mmap/4096", 300.0),
+            ],
+        );
+        let mine = results(
+            "full",
+            &[
+                ("seq_scan/read/1024", 102.0),
+                ("seq_scan/mmap/1024", 100.0),
+                ("seq_scan/read/4096", 300.0),
+                ("seq_scan/mmap/4096", 100.0),
+            ],
+        );
+        let f = compare(&reference, &mine).findings.join("\n");
+        assert!(!f.contains("at 1 KiB"), "{f}");
+        assert!(f.contains("at 4 KiB the fastest here is mmap"), "{f}");
+        let mine = results(
+            "full",
+            &[("seq_scan/read/4096", 102.0), ("seq_scan/mmap/4096", 100.0)],
+        );
+        let reference = results(
+            "full",
+            &[("seq_scan/read/4096", 100.0), ("seq_scan/mmap/4096", 103.0)],
+        );
+        let f = compare(&reference, &mine).findings.join("\n");
+        assert!(
+            f.contains("at 4 KiB mmap and read are within 5 % of each other on both machines"),
+            "{f}"
+        );
+        // Two of one kind tied: the lead over the other kind still reads.
+        let reference = results(
+            "full",
+            &[
+                ("seq_scan/read/4096", 300.0),
+                ("seq_scan/mmap/4096", 100.0),
+                ("seq_scan/mmap_populate/4096", 98.0),
+            ],
+        );
+        let mine = results(
+            "full",
+            &[
+                ("seq_scan/read/4096", 200.0),
+                ("seq_scan/mmap/4096", 100.0),
+                ("seq_scan/mmap_populate/4096", 102.0),
+            ],
+        );
+        let f = compare(&reference, &mine).findings.join("\n");
+        assert!(
+            f.contains(
+                "at 4 KiB mmap is fastest here and mmap_populate on the reference, within 5 % of \
+                 each other; mmap is 2.00× ahead of read here vs 3.00× on the reference"
+            ),
             "{f}"
         );
     }
