@@ -45,6 +45,10 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         ["reference"] => {
             let started = Instant::now();
+            steps::step(
+                "recording the reference: keep the machine quiet (another process reading the \
+                 lesson files or loading the CPU changes cold-cache numbers and even verdicts)",
+            );
             let failures = steps::run_lessons(&paths, &paths.reference())?;
             if !failures.is_empty() {
                 bail!("the reference is incomplete: {}", failures.join("; "));
@@ -100,7 +104,10 @@ fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
     let mut failures = Vec::new();
     if run {
         failures = steps::run_lessons(paths, &paths.reader_lessons())?;
-        steps::run_quick_benches(paths)?;
+        if let Err(e) = steps::run_quick_benches(paths) {
+            eprintln!("    the quick benchmarks failed: {e:#}");
+            failures.push(format!("the quick benchmarks: {e:#}"));
+        }
     } else {
         steps::step("--no-run: using the results already in target/ (if any)");
     }
@@ -115,7 +122,8 @@ fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!(
-            "but some lessons failed and show the reference's numbers only:\n  {}",
+            "but some steps failed, and the book shows the reference's numbers (or your \
+             older ones) where they would be:\n  {}",
             failures.join("\n  ")
         );
         Ok(ExitCode::FAILURE)

@@ -179,8 +179,8 @@ pub fn group(
     Ok(svg)
 }
 
-/// Horizontal bars: for each benchmark, the reader's median time over the reference's
-/// (log scale, 1× marked; left of it the reader is faster).
+/// Horizontal bars: for each benchmark, the reference's median time over the reader's
+/// (log scale, 1× marked; right of it the reader's machine is faster).
 pub fn compare(pairs: &[(String, f64)]) -> anyhow::Result<String> {
     let rows = pairs.len().max(1);
     let height = (60 + 26 * rows as u32).max(160);
@@ -209,7 +209,7 @@ pub fn compare(pairs: &[(String, f64)]) -> anyhow::Result<String> {
                 }
             })
             .x_label_formatter(&|x| format!("{x:.2}×"))
-            .x_desc("your time ÷ reference time (log scale; < 1× means your machine is faster)")
+            .x_desc("reference time ÷ your time (log scale; above 1× your machine is faster)")
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 15))
             .disable_y_mesh()
@@ -218,7 +218,7 @@ pub fn compare(pairs: &[(String, f64)]) -> anyhow::Result<String> {
         chart
             .draw_series(pairs.iter().enumerate().map(|(i, (_, x))| {
                 let y = i as f64;
-                let color = if *x <= 1.0 { COLORS[2] } else { COLORS[1] };
+                let color = if *x >= 1.0 { COLORS[2] } else { COLORS[1] };
                 Rectangle::new([(1.0, y - 0.35), (*x, y + 0.35)], color.mix(0.8).filled())
             }))
             .map_err(err)?;

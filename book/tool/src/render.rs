@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use mmap_lab::bench::{BenchResult, BenchResults};
+use mmap_lab::bench::{self, BenchResult, BenchResults};
 use mmap_lab::machine::Machine;
 use mmap_lab::report::{Measurement, Report, Unit, Verdict};
 use mmap_lab::{claims, size};
@@ -560,6 +560,19 @@ fn timing(r: &BenchResult) -> String {
     }
 }
 
+/// Reference time ÷ yours in words, as `just compare` puts it: "1.30× faster",
+/// "2.10× slower", or "same (±5 %)" inside run-to-run noise.
+fn speed_words(speedup: f64) -> String {
+    const SAME: f64 = 0.05;
+    if (speedup - 1.0).abs() < SAME {
+        format!("same (±{:.0} %)", SAME * 100.0)
+    } else if speedup > 1.0 {
+        format!("{speedup:.2}× faster")
+    } else {
+        format!("{:.2}× slower", 1.0 / speedup)
+    }
+}
+
 /// The key that pairs a reader's benchmark with the reference's.
 fn key(r: &BenchResult) -> (&str, Option<&str>) {
     (&r.function, r.parameter.as_deref())
@@ -593,7 +606,7 @@ fn bench_group(
     );
     let _ = writeln!(
         out,
-        "| `{group}` | parameter | reference | your machine | yours ÷ reference |"
+        "| `{group}` | parameter | reference | your machine | yours vs reference |"
     );
     let _ = writeln!(out, "| :--- | :--- | ---: | ---: | ---: |");
     for k in keys {
@@ -601,9 +614,7 @@ fn bench_group(
         let b = reader.iter().find(|r| key(r) == k);
         let any = a.or(b).expect("every key comes from one side");
         let ratio = match (a, b) {
-            (Some(a), Some(b)) if a.median_ns > 0.0 => {
-                Unit::Ratio.format(b.median_ns / a.median_ns)
-            }
+            (Some(a), Some(b)) if b.median_ns > 0.0 => speed_words(a.median_ns / b.median_ns),
             _ => "—".into(),
         };
         let yours = match b {
@@ -632,7 +643,8 @@ fn bench_group(
     out
 }
 
-/// The "your machine vs the reference" page and the pairs (id, yours ÷ reference) it plots.
+/// The "your machine vs the reference" page — mmap-lab's comparison, the same one
+/// `just compare` prints — and the pairs (benchmark, reference time ÷ yours) it plots.
 fn compare(results: &Results) -> (String, Vec<(String, f64)>) {
     let mut out = String::new();
     let (Some(reference), reader) = (
@@ -662,86 +674,35 @@ fn compare(results: &Results) -> (String, Vec<(String, f64)>) {
         }
         return (out, Vec::new());
     };
-    let mut pairs = Vec::new();
-    let mut rows = String::new();
-    for b in &reader.benchmarks {
-        let a = reference.get(&b.id);
-        let ratio = a
-            .filter(|a| a.median_ns > 0.0)
-            .map(|a| b.median_ns / a.median_ns);
-        if let Some(x) = ratio {
-            pairs.push((b.id.clone(), x));
-        }
-        let _ = writeln!(
-            rows,
-            "| `{}` | {} | {} | {} |",
-            b.id,
-            a.map_or("—".into(), timing),
-            timing(b),
-            ratio.map_or("—".into(), |x| Unit::Ratio.format(x))
-        );
-    }
-    let missing: Vec<&str> = reference
-        .benchmarks
+    let comparison = bench::compare(reference, reader);
+    let pairs: Vec<(String, f64)> = comparison
+        .rows
         .iter()
-        .filter(|a| reader.get(&a.id).is_none())
-        .map(|a| a.id.as_str())
+        .filter_map(|row| {
+            let label = match reader.get(&row.id) {
+                Some(r) => format!("{}/{} {}", row.group, row.function, param_label(r)),
+                None => row.id.clone(),
+            };
+            Some((label.trim().to_string(), row.speedup?))
+        })
         .collect();
-    if pairs.is_empty() {
-        let _ = writeln!(
-            out,
-            "Your benchmarks and the reference's have no id in common.\n"
-        );
-    } else {
-        let log_mean = pairs.iter().map(|(_, x)| x.ln()).sum::<f64>() / pairs.len() as f64;
-        let mean = log_mean.exp();
-        let (faster, slower) =
-            pairs.iter().fold(
-                (0, 0),
-                |(f, s), (_, x)| {
-                    if *x < 1.0 { (f + 1, s) } else { (f, s + 1) }
-                },
-            );
-        let _ = writeln!(
-            out,
-            "Over the {} benchmarks both machines ran, your machine took **{}** the \
-             reference's time (geometric mean of the ratios; below 1 is faster): faster on \
-             {faster}, slower on {slower}.\n",
-            pairs.len(),
-            Unit::Ratio.format(mean)
-        );
-    }
     if reader.mode != reference.mode {
         let _ = writeln!(
             out,
             "Your results come from a **{}** run and the reference's from a **{}** run; \
-             quick runs measure for less time, so expect more noise in yours.\n",
+             quick runs measure each benchmark for less time and skip some sizes, so expect \
+             more noise and some empty cells.\n",
             reader.mode, reference.mode
         );
     }
     if !pairs.is_empty() {
         let _ = writeln!(
             out,
-            "![your time ÷ reference time, per benchmark](generated/compare.svg)\n"
+            "![reference time ÷ your time, per benchmark: above 1× your machine is \
+             faster](generated/compare.svg)\n"
         );
     }
-    let _ = writeln!(
-        out,
-        "| benchmark | reference | your machine | yours ÷ reference |"
-    );
-    let _ = writeln!(out, "| :--- | ---: | ---: | ---: |");
-    out.push_str(&rows);
-    if !missing.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNot in your results (a quick run skips them): {}.",
-            missing
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    out.push_str(&comparison.to_markdown());
     (out, pairs)
 }
 
