@@ -2,7 +2,8 @@
 //! (driven over the Chrome DevTools protocol) and checks what a reader would see — the
 //! results table with numbers, a plot that actually loaded (non-zero natural size), and no
 //! `{{#` directive left — then opens the scoreboard and finds every claim id of the notes.
-//! A screenshot of the lesson-5 chapter is kept in `target/book-browser/lesson-05.png`.
+//! Screenshots of the lesson-5 chapter are kept in `target/book-browser/`: `lesson-05.png`
+//! (the whole page) and `lesson-05-results.png` (the results section, as a reader sees it).
 //!
 //! Needs `chromium` and mdBook 0.5.4. Without them the test says so and passes, unless
 //! `MMAP_BOOK_BROWSER_TEST=1` (set by `.ci/run`), which makes their absence a failure.
@@ -302,8 +303,15 @@ fn lesson_5_and_the_scoreboard_render_in_chromium() {
         })",
     );
     let seen: Value = serde_json::from_str(seen.as_str().expect("a JSON string")).unwrap();
-    let shot = page.screenshot();
     std::fs::create_dir_all(&out).unwrap();
+    // The results section as a reader scrolls to it, then the whole page.
+    page.eval("(document.querySelector('h2[id^=\"results\"]') || document.body).scrollIntoView()");
+    let results_shot = page.call("Page.captureScreenshot", json!({ "format": "png" }));
+    let results_png = base64::engine::general_purpose::STANDARD
+        .decode(results_shot["data"].as_str().expect("screenshot data"))
+        .expect("screenshot is base64");
+    std::fs::write(out.join("lesson-05-results.png"), results_png).unwrap();
+    let shot = page.screenshot();
     let png = out.join("lesson-05.png");
     std::fs::write(&png, &shot).unwrap();
     eprintln!("screenshot of the lesson-5 chapter: {}", png.display());
