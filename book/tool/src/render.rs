@@ -560,19 +560,6 @@ fn timing(r: &BenchResult) -> String {
     }
 }
 
-/// Reference time ÷ yours in words, as `just compare` puts it: "1.30× faster",
-/// "2.10× slower", or "same (±5 %)" inside run-to-run noise.
-fn speed_words(speedup: f64) -> String {
-    const SAME: f64 = 0.05;
-    if (speedup - 1.0).abs() < SAME {
-        format!("same (±{:.0} %)", SAME * 100.0)
-    } else if speedup > 1.0 {
-        format!("{speedup:.2}× faster")
-    } else {
-        format!("{:.2}× slower", 1.0 / speedup)
-    }
-}
-
 /// The key that pairs a reader's benchmark with the reference's.
 fn key(r: &BenchResult) -> (&str, Option<&str>) {
     (&r.function, r.parameter.as_deref())
@@ -614,7 +601,9 @@ fn bench_group(
         let b = reader.iter().find(|r| key(r) == k);
         let any = a.or(b).expect("every key comes from one side");
         let ratio = match (a, b) {
-            (Some(a), Some(b)) if b.median_ns > 0.0 => speed_words(a.median_ns / b.median_ns),
+            (Some(a), Some(b)) if b.median_ns > 0.0 => {
+                bench::speed_words(a.median_ns / b.median_ns)
+            }
             _ => "—".into(),
         };
         let yours = match b {

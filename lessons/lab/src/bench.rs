@@ -299,8 +299,8 @@ fn geo_mean(values: &[f64]) -> Option<f64> {
 /// Ratios within this of 1 read as "the same": below run-to-run noise.
 const SAME: f64 = 0.05;
 
-/// For the table: "2.10× faster" / "1.30× slower" / "same (±5 %)".
-fn speed_words(speedup: f64) -> String {
+/// For the table: "2.10× faster" / "1.30× slower" / "same (±5 %)" inside run-to-run noise.
+pub fn speed_words(speedup: f64) -> String {
     if (speedup - 1.0).abs() < SAME {
         format!("same (±{:.0} %)", SAME * 100.0)
     } else if speedup > 1.0 {
