@@ -4,6 +4,7 @@
 
 use anyhow::anyhow;
 use mmap_lab::bench::BenchResult;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::render::{param_label, param_order};
@@ -46,10 +47,14 @@ fn time_scale(max_ns: f64) -> (f64, &'static str) {
     }
 }
 
-/// How far above the highest point the y axis goes, so that a legend of `entries` lines in
-/// the upper right corner stays clear of the data.
-fn legend_room(entries: usize) -> f64 {
-    1.15 + 0.08 * entries as f64
+/// Width of the legend column right of a group's chart, so the legend never hides data.
+const LEGEND_WIDTH: u32 = 230;
+
+/// One line of a legend: a coloured line (dashed for the reference) with its marker.
+struct LegendEntry {
+    label: String,
+    color: RGBColor,
+    reference: bool,
 }
 
 /// One benchmark group: x = its parameters in order, y = GiB/s (or ms), one line per
@@ -90,13 +95,16 @@ pub fn group(
         .map(|r| y_value(r, throughput, scale))
         .fold(0.0, f64::max)
         .max(1e-9)
-        * legend_room(2 * functions.len());
+        * 1.1;
     let x_max = params.len().saturating_sub(1) as f64;
+    let mut legend: Vec<LegendEntry> = Vec::new();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH + LEGEND_WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
+        let (plot_area, legend_area) = root.split_horizontally(WIDTH);
+        let mut chart = ChartBuilder::on(&plot_area)
             .caption(name, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
@@ -118,12 +126,13 @@ pub fn group(
             .x_desc(if labels.iter().all(String::is_empty) {
                 ""
             } else {
-                "parameter"
+                "file size"
             })
             .y_desc(y_desc.as_str())
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 15))
             .disable_x_mesh()
+            .max_light_lines(1)
             .draw()
             .map_err(err)?;
         for (i, function) in functions.iter().enumerate() {
@@ -144,17 +153,17 @@ pub fn group(
                 }
                 let who = if solid { "your machine" } else { "reference" };
                 let style = color.stroke_width(if solid { 3 } else { 2 });
-                let series = if solid {
+                if solid {
                     chart.draw_series(LineSeries::new(points.clone(), style))
                 } else {
                     chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style))
                 }
                 .map_err(err)?;
-                series
-                    .label(format!("{function} ({who})"))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-                    });
+                legend.push(LegendEntry {
+                    label: format!("{function} ({who})"),
+                    color,
+                    reference: !solid,
+                });
                 chart
                     .draw_series(points.iter().map(|&p| {
                         if solid {
@@ -166,14 +175,37 @@ pub fn group(
                     .map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        for (i, entry) in legend.iter().enumerate() {
+            let y = 48 + 24 * i as i32;
+            let line = [(8, y), (40, y)];
+            if entry.reference {
+                legend_area
+                    .draw(&DashedPathElement::new(
+                        line,
+                        6,
+                        4,
+                        entry.color.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                legend_area
+                    .draw(&Circle::new((24, y), 4, entry.color.stroke_width(2)))
+                    .map_err(err)?;
+            } else {
+                legend_area
+                    .draw(&PathElement::new(line, entry.color.stroke_width(3)))
+                    .map_err(err)?;
+                legend_area
+                    .draw(&Circle::new((24, y), 4, entry.color.filled()))
+                    .map_err(err)?;
+            }
+            legend_area
+                .draw(&Text::new(
+                    entry.label.as_str(),
+                    (48, y - 7),
+                    ("sans-serif", 14),
+                ))
+                .map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(svg)
