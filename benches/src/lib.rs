@@ -74,7 +74,7 @@ impl Mode {
     }
 
     /// How long criterion warms up and measures one benchmark whose iteration takes about
-    /// `per_iter` (measured on the spot by [`bench`]).
+    /// `per_iter` (measured on the spot by [`bench()`]).
     pub fn timing(self, per_iter: Duration) -> Timing {
         let long = per_iter >= Duration::from_millis(2);
         match (self, long) {
