@@ -19,7 +19,8 @@
 //!
 //! Files up to 1 GiB hold random bytes (the `sample` files other lessons share); larger
 //! ones are sparse, so `--size 64G` costs no disk. A whole-file read that would take more
-//! than half of the available RAM is skipped with a note instead of exhausting memory.
+//! than the read budget (`--read-budget`, 4 GiB by default, and never more than half of the
+//! available RAM) is skipped with a note instead of exhausting memory.
 
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
@@ -30,7 +31,7 @@ use std::process::{Command, ExitCode};
 use anyhow::Context;
 use memmap2::Mmap;
 use mmap_lab::cache::{self, Residency};
-use mmap_lab::cli::{Args, BadInput};
+use mmap_lab::cli::{BadInput, Common, LessonArgs};
 use mmap_lab::data::{self, Content, Spec};
 use mmap_lab::measure::{self, Sample, probe, probe_median, system_memory};
 use mmap_lab::{Lab, Lesson, Report, Unit, Verdict, size};
@@ -83,6 +84,26 @@ with open(sys.argv[1], "rb") as f:
     data = f.read()
 print(max(0, peak() - before), time.perf_counter() - t0, len(data))
 "#;
+
+#[derive(Debug, clap::Parser)]
+struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// The most RAM a whole-file read (fs::read, Python's f.read()) may take; a bigger file
+    /// is not read whole. Never more than half of the RAM available
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_budget)]
+    read_budget: u64,
+}
+
+impl LessonArgs for Args {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+}
+
+fn parse_budget(text: &str) -> Result<u64, String> {
+    size::parse(text).map_err(|e| e.to_string())
+}
 
 fn main() -> ExitCode {
     mmap_lab::cli::main::<Args>(&LESSON, run)
@@ -228,10 +249,29 @@ fn cost<T>(
     Ok((kept.context("no run was made")?, median))
 }
 
-/// The bytes a whole-file read may take: half of the RAM available right now (1 GiB where
-/// that is unknown).
-fn read_budget() -> u64 {
-    system_memory().map_or(RANDOM_MAX, |m| m.available / 2)
+/// How much RAM a whole-file read may take, and why that much.
+struct Budget {
+    bytes: u64,
+    why: String,
+}
+
+/// `--read-budget`, held to half of the RAM available right now (and to 1 GiB where that
+/// is unknown).
+fn read_budget(flag: u64) -> Budget {
+    match system_memory() {
+        Some(m) if m.available / 2 < flag => Budget {
+            bytes: m.available / 2,
+            why: format!("half of the {} of RAM available", size::fmt(m.available)),
+        },
+        Some(_) => Budget {
+            bytes: flag,
+            why: format!("--read-budget {}", size::fmt(flag)),
+        },
+        None => Budget {
+            bytes: flag.min(RANDOM_MAX),
+            why: "this platform does not say how much RAM is available".into(),
+        },
+    }
 }
 
 /// Runs the notes' Python snippet on `path`: (peak RSS growth, seconds). `None` when
@@ -322,7 +362,7 @@ fn record(report: &mut Report, points: &[Point; 2]) {
 
 const NO_RSS: &str = "this platform reports no peak RSS (/proc/self/status and clear_refs)";
 
-fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
+fn run(args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     if lab.size > MAX_SIZE {
         return Err(BadInput(format!(
             "--size {} is more than lesson 1 accepts ({}): even a sparse file that large \
@@ -373,8 +413,8 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         ));
     }
     report.measure("file.size", "file size", lab.size as f64, Unit::Bytes);
-    let budget = read_budget();
-    report.param("read_budget_bytes", budget);
+    let budget = read_budget(args.read_budget);
+    report.param("read_budget_bytes", budget.bytes);
     if let Some(mem) = system_memory() {
         report.measure(
             "mem.available",
@@ -393,7 +433,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
             pages: 0,
         };
         for (i, path) in paths.iter().enumerate() {
-            let range = if sizes[i] <= budget {
+            let range = if sizes[i] <= budget.bytes {
                 0..sizes[i]
             } else {
                 slices[i].window(margin)
@@ -402,7 +442,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
             warm.resident += r.resident;
             warm.pages += r.pages;
         }
-        if sizes[1] > budget {
+        if sizes[1] > budget.bytes {
             let r = cache::warm(&paths[1], 0..span)?;
             warm.resident += r.resident;
             warm.pages += r.pages;
@@ -423,8 +463,8 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     for i in 0..2 {
         let (path, slice, file_size) = (&paths[i], &slices[i], sizes[i]);
         let mut whole = None;
-        let budget = read_budget();
-        let affordable = file_size <= budget;
+        let budget = read_budget(args.read_budget);
+        let affordable = file_size <= budget.bytes;
         report.param(
             if i == 0 {
                 "read_whole_quarter"
@@ -450,10 +490,11 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         } else {
             report.note(format!(
                 "fs::read of the {} file skipped: it needs {} of RAM for the Vec alone, more \
-                 than half of the {} available",
+                 than the read budget of {} ({})",
                 size::fmt(file_size),
                 size::fmt(file_size),
-                size::fmt(budget * 2)
+                size::fmt(budget.bytes),
+                budget.why
             ));
         }
         let watch = slice.window(margin);
@@ -469,17 +510,16 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         .map_err(|_| anyhow::anyhow!("two sizes, two points"))?;
 
     record(&mut report, &points);
-    whole_claim(&mut report, &points, python, budget);
+    whole_claim(&mut report, &points, python, &budget);
     ram_claim(&mut report, &points);
     random_claim(&mut report, lab, &paths[1], span, vec.as_deref())?;
-    waste_claim(&mut report, lab, slice_len, budget);
+    waste_claim(&mut report, lab, slice_len, &budget);
 
-    let big_gib =
-        system_memory().map_or(64, |m| (2 * m.total).div_ceil(1 << 30).next_power_of_two());
-    if lab.size < big_gib << 30 {
+    if lab.size <= budget.bytes {
+        let big_gib = (4 * budget.bytes).div_ceil(1 << 30);
         report.try_next(format!(
-            "just lesson 1 --size {big_gib}G   (sparse, over twice this machine's RAM: fs::read \
-             is skipped, the map still touches 10 MiB)"
+            "just lesson 1 --size {big_gib}G   (sparse, over the read budget: fs::read of it is \
+             skipped, the map still touches 10 MiB)"
         ));
     }
     report.try_next("just lesson 1 --cold   (every step starts with the file evicted)");
@@ -488,7 +528,12 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
 }
 
 /// [1.whole] The Vec holds the whole file: peak RSS growth ≈ file size.
-fn whole_claim(report: &mut Report, points: &[Point; 2], python: Option<(f64, f64)>, budget: u64) {
+fn whole_claim(
+    report: &mut Report,
+    points: &[Point; 2],
+    python: Option<(f64, f64)>,
+    budget: &Budget,
+) {
     let read = points
         .iter()
         .zip(["quarter", "full"])
@@ -499,11 +544,12 @@ fn whole_claim(report: &mut Report, points: &[Point; 2], python: Option<(f64, f6
             "1.whole",
             Verdict::NotMeasured,
             format!(
-                "nothing was read whole: even the quarter file ({}) is more than half of the \
-                 {} of available RAM; a --size of at most {} would measure it",
+                "nothing was read whole: even the quarter file ({}) is more than the read \
+                 budget of {} ({}); a --size of at most {} would measure it",
                 size::fmt(points[0].size),
-                size::fmt(budget * 2),
-                size::fmt(budget * 4)
+                size::fmt(budget.bytes),
+                budget.why,
+                size::fmt(budget.bytes * 4)
             ),
             &[],
         );
@@ -824,7 +870,7 @@ fn random_claim(
 }
 
 /// [1.waste] Reading everything to use 10 MiB, against reading or mapping only that.
-fn waste_claim(report: &mut Report, lab: &Lab, slice_len: u64, budget: u64) {
+fn waste_claim(report: &mut Report, lab: &Lab, slice_len: u64, budget: &Budget) {
     let file = lab.size as f64;
     let used = report.measure(
         "slice.bytes",
@@ -883,12 +929,13 @@ fn waste_claim(report: &mut Report, lab: &Lab, slice_len: u64, budget: u64) {
             "1.waste",
             Verdict::holds_if(map_g < file / 4.0),
             format!(
-                "to use {} of the {} file, fs::read would need {} of RAM — more than half of \
-                 the {} available, so it was not even tried; {map_text}; {seek_text}",
+                "to use {} of the {} file, fs::read would need {} of RAM — more than the \
+                 read budget of {} ({}), so it was not even tried; {map_text}; {seek_text}",
                 size::fmt_f64(used),
                 size::fmt_f64(file),
                 size::fmt_f64(file),
-                size::fmt(budget * 2)
+                size::fmt(budget.bytes),
+                budget.why
             ),
             &evidence,
         );
