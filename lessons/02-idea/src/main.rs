@@ -44,7 +44,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     report.measure("file.size", "sample file size", size, Unit::Bytes);
 
     // Make the file cold, so that every resident page below was loaded during this run.
-    let left = cache::evict(&path)?;
+    let left = lab.make_cold(&path)?;
     report.measure(
         "evict.resident",
         "resident after eviction",

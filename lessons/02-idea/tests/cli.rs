@@ -25,3 +25,30 @@ fn rejects_bad_input() {
     assert_rejects_bad_input(BIN);
     mmap_lab::testkit::assert_bad_input(BIN, &["--size", "4K"]);
 }
+
+#[test]
+fn refuses_to_call_a_file_cold_when_another_process_keeps_it_cached() {
+    let run = run_json(BIN, "16M", &[]);
+    let sample = std::fs::read_dir(run.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "bin"))
+        .expect("the lesson made its sample");
+    let file = std::fs::File::open(&sample).unwrap();
+    // SAFETY: the test's own copy of the lesson's sample; nothing truncates it meanwhile.
+    let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+    let sum: u64 = map.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+    let out = std::process::Command::new(BIN)
+        .args(["--size", "16M", "--dir"])
+        .arg(run.dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot make") && stderr.contains("another process has it mapped"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    std::hint::black_box(sum);
+}

@@ -122,13 +122,14 @@ fn settled_residency(map: &[u8]) -> anyhow::Result<Vec<bool>> {
 /// afterwards came in during this pass. No other mapping of the file may be alive, since
 /// mapped pages cannot be evicted; this one is unmapped when the pass returns.
 fn cold_pass(
+    lab: &Lab,
     path: &Path,
     file: &File,
     advice: Advice,
     pages: &[usize],
     page: usize,
 ) -> anyhow::Result<Pass> {
-    cache::evict(path)?;
+    lab.make_cold(path)?;
     let map = map(file)?;
     map.advise(advice).context("madvise")?;
     pass(&map, pages, page)
@@ -222,9 +223,9 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     let slice = pages / TOUCHES;
     let touched: Vec<usize> = (0..TOUCHES).map(|i| i * slice + slice / 2).collect();
     // ANCHOR: advice
-    let random = cold_pass(&path, &file, Advice::Random, &touched, page)?;
-    let sequential = cold_pass(&path, &file, Advice::Sequential, &touched, page)?;
-    let default = cold_pass(&path, &file, Advice::Normal, &touched, page)?;
+    let random = cold_pass(lab, &path, &file, Advice::Random, &touched, page)?;
+    let sequential = cold_pass(lab, &path, &file, Advice::Sequential, &touched, page)?;
+    let default = cold_pass(lab, &path, &file, Advice::Normal, &touched, page)?;
     // ANCHOR_END: advice
     // The default pass's mapping is gone; its pages are not.
     let after_unmap = cache::file_residency(&path)?;
@@ -524,7 +525,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     let mut at_map = 0f64;
     for _ in 0..lab.runs {
         // ANCHOR: lazy
-        cache::evict(&path)?;
+        lab.make_cold(&path)?;
         let first_map = map(&file)?;
         first_map.advise(Advice::Random).context("madvise")?;
         let before = cache::residency(&first_map)?; // what mmap itself loaded
@@ -540,7 +541,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         cached_runs.push(cached);
     }
     let default_runs = (0..lab.runs)
-        .map(|_| cold_pass(&path, &file, Advice::Normal, &reads, page))
+        .map(|_| cold_pass(lab, &path, &file, Advice::Normal, &reads, page))
         .collect::<anyhow::Result<Vec<_>>>()?;
     cache::evict(&path)?;
     let cold = median(cold_runs);

@@ -291,7 +291,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     }
 
     // Rust, cold: evict the file, map it, slice it, then read through the slice.
-    let evicted = cache::evict(&path)?;
+    let evicted = lab.make_cold(&path)?;
     let map = map_sample(&path)?;
     // ANCHOR: slice
     let (slice, made) = probe(|| &map[a as usize..b as usize]);
@@ -401,7 +401,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     // Python, cold: evict again; what does mm[a:b] allocate, and does it read the disk?
     let mut py_slice = None;
     if let (Some(py), true) = (&python, ram_ok) {
-        match run_py_slice(py, &path, &empty, a, b) {
+        match run_py_slice(lab, py, &path, &empty, a, b) {
             Ok(s) => py_slice = Some(s),
             Err(e) => report.note(format!("python3 failed — skipped: {e:#}")),
         }
@@ -748,8 +748,15 @@ struct PySlice {
 }
 
 /// Evicts the sample, runs [`PY_SLICE`] and measures the slice's residency around it.
-fn run_py_slice(py: &Path, path: &Path, empty: &Path, a: u64, b: u64) -> anyhow::Result<PySlice> {
-    cache::evict(path)?;
+fn run_py_slice(
+    lab: &Lab,
+    py: &Path,
+    path: &Path,
+    empty: &Path,
+    a: u64,
+    b: u64,
+) -> anyhow::Result<PySlice> {
+    lab.make_cold(path)?;
     let map = map_sample(path)?;
     let range = &map[a as usize..b as usize];
     let resident_before = cache::residency(range)?.fraction();

@@ -183,9 +183,35 @@ impl Lab {
         if !self.cold {
             return Ok(None);
         }
-        Ok(Some(cache::evict(path)?.fraction()))
+        Ok(Some(self.make_cold(path)?.fraction()))
+    }
+
+    /// Evicts `path` from the page cache, so that the next access reads from disk, and
+    /// checks that it worked. Every "cold" number rests on this: when more than a tenth of
+    /// the file stays cached (another process maps it, or the directory is on tmpfs), the
+    /// run stops with an error that says why, rather than report cache hits as disk reads.
+    pub fn make_cold(&self, path: &Path) -> anyhow::Result<cache::Residency> {
+        let left = cache::evict(path)?;
+        if left.fraction() > MAX_LEFT_COLD {
+            let cause = if self.data.is_tmpfs() {
+                "the data directory is on tmpfs, where files live in RAM; use --dir on a disk \
+                 filesystem"
+            } else {
+                "another process has it mapped (a benchmark or another lesson using the same \
+                 file?); run again when nothing else uses it, or give this run its own --dir"
+            };
+            anyhow::bail!(
+                "cannot make {} cold: {} of it stayed in the page cache after eviction — {cause}",
+                path.display(),
+                crate::report::Unit::Fraction.format(left.fraction())
+            );
+        }
+        Ok(left)
     }
 }
+
+/// The most of a file [`Lab::make_cold`] accepts still cached after eviction.
+const MAX_LEFT_COLD: f64 = 0.1;
 
 /// Parses the arguments, runs the lesson and prints its report. Errors print one line on
 /// stderr: exit code 2 for bad input, 1 for anything else.
