@@ -6,11 +6,13 @@ default:
     @just --list --unsorted
 
 # Run one lesson, e.g. `just lesson 5` or `just lesson 05 --size 1G --cold`
+[positional-arguments]
 lesson n *args:
     #!/usr/bin/env bash
     set -euo pipefail
-    pkg=$(cargo run -q --release -p mmap-lab --bin lessons -- package {{n}})
-    cargo run -q --release -p "$pkg" -- {{args}}
+    pkg=$(cargo run -q --release -p mmap-lab --bin lessons -- package "$1")
+    shift
+    cargo run -q --release -p "$pkg" -- "$@"
 
 # List the lessons, their titles and the claims each one checks
 lessons:
@@ -45,6 +47,6 @@ reference:
     cargo bench -p mmap-benches
     cargo run -q --release -p mmap-benches --bin bench-results -- export --mode full --out book/reference/bench.json
 
-# Delete the data files the lessons and benchmarks made (target/lesson-data)
+# Delete the sample files the lessons and benchmarks made (only those, in target/lesson-data)
 clean-data:
-    rm -rf target/lesson-data
+    @cargo run -q --release -p mmap-lab --bin lessons -- clean-data

@@ -24,6 +24,12 @@ fn reports_every_claim_of_section_2() {
 fn rejects_bad_input() {
     assert_rejects_bad_input(BIN);
     mmap_lab::testkit::assert_bad_input(BIN, &["--size", "4K"]);
+    let lesson_5 = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../book/reference/lesson-05.json"
+    );
+    let err = mmap_lab::testkit::assert_bad_input(BIN, &["--reference", lesson_5]);
+    assert!(err.contains("lesson 5, not of lesson 2"), "{err}");
 }
 
 #[test]

@@ -31,6 +31,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, ValueEnum};
 
 use crate::data::{DataDir, Spec};
@@ -55,9 +56,9 @@ pub enum Format {
     /// For people, on a terminal.
     #[default]
     Text,
-    /// One JSON object (read by the book, `just compare` and the tests).
+    /// One JSON object (read by the book and the tests; `--reference` takes one).
     Json,
-    /// Tables for the book.
+    /// Tables of verdicts and measurements, for notes and pull requests.
     Markdown,
 }
 
@@ -168,9 +169,9 @@ impl Lab {
         if self.size < min {
             return Err(BadInput(format!(
                 "--size {} is too small for lesson {}: it needs at least {}",
-                size::fmt(self.size),
+                exact_if_equal(self.size, min),
                 self.lesson.number,
-                size::fmt(min)
+                exact_if_equal(min, self.size)
             ))
             .into());
         }
@@ -263,6 +264,15 @@ fn run_lesson<A: LessonArgs>(
         .as_deref()
         .map(|p| Report::load(p).map_err(|e| BadInput(format!("--reference: {e:#}"))))
         .transpose()?;
+    if let Some(r) = &reference
+        && r.lesson != lesson.number
+    {
+        return Err(BadInput(format!(
+            "--reference: that is a report of lesson {}, not of lesson {}",
+            r.lesson, lesson.number
+        ))
+        .into());
+    }
     let progress = common.format == Format::Text && std::io::stderr().is_terminal();
     let data = DataDir::open(common.dir.as_deref(), progress)?;
     let machine = Machine::detect(data.path());
@@ -296,6 +306,25 @@ fn run_lesson<A: LessonArgs>(
         Format::Json => report.to_json() + "\n",
         Format::Markdown => report.to_markdown(reference.as_ref()),
     };
-    print!("{text}");
-    Ok(())
+    write_stdout(&text)
+}
+
+/// Writes to standard output; a reader that went away (`lesson-05 | head`) is not an error.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("write the report"),
+        _ => Ok(()),
+    }
+}
+
+/// `bytes` for people, or exactly (`2097151 bytes`) when that would print the same as
+/// `other`.
+fn exact_if_equal(bytes: u64, other: u64) -> String {
+    if size::fmt(bytes) == size::fmt(other) {
+        format!("{bytes} bytes")
+    } else {
+        size::fmt(bytes)
+    }
 }

@@ -185,13 +185,23 @@ impl DataDir {
     /// which allocates no blocks, and deletes it. Checked before anything is written, so a
     /// refused size leaves no sidecar behind.
     pub fn ensure_accepts(&self, bytes: u64) -> anyhow::Result<()> {
+        self.probe_size(bytes).map(|_| ())
+    }
+
+    /// Sets the length of a scratch file to `bytes` and deletes it; `Ok(true)` when the
+    /// file stayed sparse (took next to no blocks). A filesystem without sparse files (vfat,
+    /// exFAT) fills the length with zeros, so a "sparse" sample there needs real disk.
+    fn probe_size(&self, bytes: u64) -> anyhow::Result<bool> {
         let probe = self
             .path
             .join(format!(".mmap-lab-size-probe-{}", std::process::id()));
-        let result = File::create(&probe).and_then(|f| f.set_len(bytes));
+        let result = File::create(&probe).and_then(|f| {
+            f.set_len(bytes)?;
+            Ok(stays_sparse(&f.metadata()?, bytes))
+        });
         let _ = fs::remove_file(&probe);
         match result {
-            Ok(()) => Ok(()),
+            Ok(sparse) => Ok(sparse),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -224,8 +234,16 @@ impl DataDir {
     }
 
     /// The path of a file matching `spec`, generated first if missing or invalid.
+    ///
+    /// Two processes asking for the same file at once (two lessons, a lesson and the
+    /// benchmarks) take turns: the directory is locked while a file is checked, made or
+    /// removed, so the second one finds the file ready instead of writing it again.
     pub fn file(&self, spec: &Spec) -> anyhow::Result<PathBuf> {
         let file = self.path_of(spec);
+        if self.is_ready(spec) {
+            return Ok(file);
+        }
+        let _lock = self.lock()?;
         if self.is_ready(spec) {
             return Ok(file);
         }
@@ -238,25 +256,71 @@ impl DataDir {
             .into());
         }
         self.remove_stale_partials(&file);
-        if !matches!(spec.content, Content::Sparse) {
+        let sparse = matches!(spec.content, Content::Sparse);
+        if !sparse {
             self.ensure_free(spec.size)?;
         }
-        self.ensure_accepts(spec.size)?;
+        if !self.probe_size(spec.size)? && sparse {
+            self.ensure_free(spec.size)?;
+        }
         // The sidecar goes first: once it exists, the name is ours even if we are killed
         // before the rename, and the next run regenerates the file.
         write_atomically(&sidecar(&file), |f| {
             f.write_all(spec.sidecar_text().as_bytes())
         })?;
         let progress = self.progress(spec);
-        write_atomically(&file, |f| generate(spec, f, &progress))
-            .with_context(|| format!("writing {}", file.display()))?;
+        let written = write_atomically(&file, |f| generate(spec, f, &progress))
+            .with_context(|| format!("writing {}", file.display()));
         progress.bar.finish_and_clear();
+        if written.is_err() {
+            let _ = fs::remove_file(sidecar(&file));
+        }
+        written?;
         Ok(file)
+    }
+
+    /// Deletes every file mmap-lab made here (those with a sidecar, and the sidecars), and
+    /// temporary files of runs that were interrupted; anything else stays. Returns how many
+    /// files and bytes went. The directory itself is removed when that leaves it empty.
+    pub fn clean(&self) -> anyhow::Result<(usize, u64)> {
+        let lock = self.lock()?;
+        let (mut files, mut bytes) = (0, 0);
+        for entry in fs::read_dir(&self.path)? {
+            let path = entry?.path();
+            let Some(made) = path
+                .to_str()
+                .and_then(|p| p.strip_suffix(SIDECAR))
+                .map(PathBuf::from)
+            else {
+                continue;
+            };
+            self.remove_stale_partials(&made);
+            for p in [&made, &path] {
+                if let Ok(meta) = fs::metadata(p) {
+                    fs::remove_file(p).with_context(|| format!("remove {}", p.display()))?;
+                    files += 1;
+                    bytes += disk_usage(&meta);
+                }
+            }
+        }
+        drop(lock);
+        let _ = fs::remove_dir(&self.path);
+        Ok((files, bytes))
+    }
+
+    /// An exclusive lock on the directory, released when dropped.
+    fn lock(&self) -> anyhow::Result<File> {
+        let dir =
+            File::open(&self.path).with_context(|| format!("open {}", self.path.display()))?;
+        dir.lock()
+            .with_context(|| format!("lock {}", self.path.display()))?;
+        Ok(dir)
     }
 
     /// Deletes the file of `spec` (and its sidecar) if mmap-lab made it.
     pub fn remove(&self, spec: &Spec) -> anyhow::Result<()> {
         let file = self.path_of(spec);
+        let _lock = self.lock()?;
         if sidecar(&file).exists() {
             match fs::remove_file(&file) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -279,9 +343,12 @@ impl DataDir {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
+            // NAME.partial-PID-N (the data) or NAME.mmap-lab.partial-PID-N (its sidecar)
             let Some(pid) = name
                 .strip_prefix(stem)
+                .map(|rest| rest.strip_prefix(SIDECAR).unwrap_or(rest))
                 .and_then(|rest| rest.strip_prefix(PARTIAL))
+                .and_then(|rest| rest.split('-').next())
                 .and_then(|pid| pid.parse::<u32>().ok())
             else {
                 continue;
@@ -338,14 +405,21 @@ fn write_atomically(
     path: &Path,
     body: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> anyhow::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!("{PARTIAL}{}", std::process::id()));
+    tmp.push(format!("{PARTIAL}{}-{n}", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let result = (|| {
         let mut f = File::create(&tmp)?;
         body(&mut f)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory itself is synced.
+        match path.parent() {
+            Some(dir) => File::open(dir)?.sync_all(),
+            None => Ok(()),
+        }
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -500,6 +574,29 @@ pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()>
             "positioned reads are not available here",
         ))
     }
+}
+
+/// Whether a file whose length was just set to `len` took (almost) no disk blocks.
+#[cfg(unix)]
+fn stays_sparse(meta: &fs::Metadata, len: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    meta.blocks().saturating_mul(512) < len.clamp(64 << 10, 1 << 20)
+}
+
+#[cfg(not(unix))]
+fn stays_sparse(_meta: &fs::Metadata, _len: u64) -> bool {
+    false
+}
+
+/// The disk space a file takes (less than its length when it is sparse).
+#[cfg(unix)]
+fn disk_usage(meta: &fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::blocks(meta).saturating_mul(512)
+}
+
+#[cfg(not(unix))]
+fn disk_usage(meta: &fs::Metadata) -> u64 {
+    meta.len()
 }
 
 /// An `io::Error` without the "(os error N)" tail, for one-line messages.

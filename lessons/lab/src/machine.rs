@@ -65,15 +65,17 @@ impl Machine {
         }
     }
 
-    /// One line: `linux 6.18 · 2 cores · 23.4 GiB · ext4 · readahead 128 KiB · THP madvise`.
+    /// One line: `Debian GNU/Linux 12 (bookworm), kernel 6.18 · 2 cores · 23.4 GiB · ext4 ·
+    /// readahead 128 KiB · THP madvise`: the OS of the machine that measured, which is not
+    /// the one rendering when this is a reference from elsewhere.
     pub fn summary(&self) -> String {
         let readahead = self
             .read_ahead_kb
             .map(|kb| format!(" · readahead {}", crate::size::fmt(kb * 1024)))
             .unwrap_or_default();
         format!(
-            "{} {} · {} cores · {} · {}{readahead} · THP {}",
-            std::env::consts::OS,
+            "{}, kernel {} · {} cores · {} · {}{readahead} · THP {}",
+            self.os,
             self.kernel,
             self.cores,
             crate::size::fmt(self.ram_bytes),

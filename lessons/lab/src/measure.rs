@@ -80,13 +80,20 @@ pub fn probe<T>(f: impl FnOnce() -> T) -> (T, Sample) {
     (out, s)
 }
 
-/// Runs `f` `runs` times (at least once) and keeps the sample with the median wall time,
-/// so one unlucky run (a context switch, a writeback burst) does not decide a verdict.
+/// Runs `f` `runs` times (at least once) and returns the last run's result with the sample
+/// of the run whose wall time is the median, so one unlucky run (a context switch, a
+/// writeback burst) does not decide a verdict. Each run's result is dropped before the next
+/// run starts, so a run never begins with the previous one's memory still held.
 pub fn probe_median<T>(runs: u32, mut f: impl FnMut() -> T) -> (T, Sample) {
-    let mut all: Vec<(T, Sample)> = (0..runs.max(1)).map(|_| probe(&mut f)).collect();
-    all.sort_by_key(|(_, s)| s.wall);
-    let mid = (all.len() - 1) / 2;
-    all.swap_remove(mid)
+    let runs = runs.max(1);
+    let mut samples = Vec::with_capacity(runs as usize);
+    for _ in 1..runs {
+        samples.push(probe(&mut f).1);
+    }
+    let (last, sample) = probe(&mut f);
+    samples.push(sample);
+    samples.sort_by_key(|s| s.wall);
+    (last, samples[(samples.len() - 1) / 2])
 }
 
 /// Makes every allocation of 128 KiB or more a fresh `mmap` that goes back to the OS when
@@ -173,9 +180,12 @@ pub fn smaps_rollup(pid: u32) -> Option<Smaps> {
     parse_smaps_fields(text.lines().skip(1))
 }
 
-/// The one mapping of process `pid` that contains address `addr` (`/proc/PID/smaps`).
+/// The one mapping (memory region) of process `pid` that contains address `addr`
+/// (`/proc/PID/smaps`).
 ///
-/// Use it to account a single `Mmap`: `smaps_of(std::process::id(), map.as_ptr())`.
+/// Use it to account a single `Mmap`: `smaps_of(std::process::id(), map.as_ptr())`. An
+/// `madvise` or `mprotect` over part of a map splits it into several regions, and then this
+/// counts only the region holding `addr`; advice over the whole map keeps it one region.
 pub fn smaps_of(pid: u32, addr: *const u8) -> Option<Smaps> {
     let text = sys::read_proc(&format!("/proc/{pid}/smaps"))?;
     let addr = addr as usize;
@@ -248,18 +258,21 @@ pub struct SystemMemory {
     pub available: u64,
 }
 
-/// Total and available RAM; `None` where sysinfo cannot tell.
+/// Total and available RAM; `None` where sysinfo cannot tell. Inside a container (a cgroup
+/// with a memory limit) the limit counts, not the host's RAM: that is what a lesson can use
+/// before it is killed.
 pub fn system_memory() -> Option<SystemMemory> {
     use sysinfo::{MemoryRefreshKind, RefreshKind, System};
     let sys = System::new_with_specifics(
         RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
     )
     .ok()?;
-    let total = sys.total_memory();
-    (total > 0).then(|| SystemMemory {
-        total,
-        available: sys.available_memory(),
-    })
+    let (mut total, mut available) = (sys.total_memory(), sys.available_memory());
+    if let Some(limits) = sys.cgroup_limits() {
+        total = total.min(limits.total_memory);
+        available = available.min(limits.free_memory);
+    }
+    (total > 0).then_some(SystemMemory { total, available })
 }
 
 #[cfg(test)]

@@ -386,7 +386,7 @@ impl Report {
         if !self.notes.is_empty() {
             out.push('\n');
             for n in &self.notes {
-                let _ = writeln!(out, "> {}", md_cell(n));
+                let _ = writeln!(out, "> {}\n", md_cell(n));
             }
         }
         out

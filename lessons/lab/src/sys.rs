@@ -166,10 +166,13 @@ pub fn fs_type(path: &Path) -> Option<String> {
     let info = read_proc("/proc/self/mountinfo")?;
     let mut best: Option<(usize, String)> = None;
     for line in info.lines() {
-        let mut halves = line.splitn(2, " - ");
-        let left: Vec<&str> = halves.next()?.split(' ').collect();
-        let fstype = halves.next()?.split(' ').next()?.to_string();
-        let mount = unescape_mount(left.get(4)?);
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let (Some(mount), Some(fstype)) = (left.split(' ').nth(4), right.split(' ').next()) else {
+            continue;
+        };
+        let (mount, fstype) = (unescape_mount(mount), fstype.to_string());
         if path.starts_with(&mount) {
             let depth = mount.components().count();
             if best.as_ref().is_none_or(|(d, _)| depth >= *d) {

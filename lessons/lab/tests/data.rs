@@ -154,3 +154,59 @@ fn read_exact_at_reads_at_an_offset_without_moving_the_cursor() {
     let eof = data::read_exact_at(&file, &mut word, 9_996).unwrap_err();
     assert_eq!(eof.kind(), std::io::ErrorKind::UnexpectedEof);
 }
+
+static GENERATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn counted_zeros(out: &mut dyn std::io::Write, size: u64) -> std::io::Result<()> {
+    GENERATED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    out.write_all(&vec![0u8; size as usize])
+}
+
+#[test]
+fn two_writers_of_one_file_take_turns() {
+    let (_t, d) = dir();
+    let content = Content::Custom {
+        tag: "counted",
+        fill: counted_zeros,
+    };
+    let spec = Spec::new("both", 1 << 20, content);
+    let paths: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2).map(|_| s.spawn(|| d.file(&spec).unwrap())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(paths[0], paths[1]);
+    assert_eq!(
+        GENERATED.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "generated twice"
+    );
+    assert_eq!(
+        names(&d),
+        [spec.file_name(), format!("{}.mmap-lab", spec.file_name())]
+    );
+}
+
+#[test]
+fn a_leftover_sidecar_partial_is_cleaned_up_too() {
+    let (_t, d) = dir();
+    let spec = Spec::new("q", 8192, Content::Random { seed: 1 });
+    let stale = d
+        .path()
+        .join(format!("{}.mmap-lab.partial-4194304-0", spec.file_name()));
+    fs::write(&stale, b"{").unwrap();
+    d.file(&spec).unwrap();
+    assert!(!stale.exists());
+}
+
+#[test]
+fn clean_deletes_what_mmap_lab_made_and_nothing_else() {
+    let (_t, d) = dir();
+    let ours = Spec::new("ours", 64 << 10, Content::Random { seed: 2 });
+    d.file(&ours).unwrap();
+    fs::write(d.path().join("notes.txt"), b"the reader's own file").unwrap();
+    let (files, bytes) = d.clean().unwrap();
+    assert_eq!(files, 2, "the sample and its sidecar");
+    assert!(bytes >= 64 << 10);
+    assert_eq!(names(&d), ["notes.txt"]);
+}

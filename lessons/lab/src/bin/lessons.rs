@@ -1,11 +1,14 @@
 //! `lessons`: the list of lessons (one per section of the notes) with the claims each one
-//! checks, and `lessons package N`, which turns `5` or `05` into the package `lesson-05`
-//! for `just lesson N`.
+//! checks; `lessons package N`, which turns `5` or `05` into the package `lesson-05` for
+//! `just lesson N`; and `lessons clean-data`, which deletes the sample files mmap-lab made
+//! in the default data directory (and nothing else).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use mmap_lab::claims;
+use mmap_lab::cli::write_stdout;
+use mmap_lab::data::DataDir;
+use mmap_lab::{claims, size};
 
 /// The workspace's `lessons/` directory, where a lesson exists as `NN-slug/`.
 const LESSONS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -18,9 +21,27 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] | ["list"] => {
-            print!("{}", listing());
-            ExitCode::SUCCESS
+        [] | ["list"] => match write_stdout(&listing()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        },
+        ["clean-data"] => {
+            let dir = DataDir::default_path();
+            if !dir.exists() {
+                println!("nothing to delete: {} does not exist", dir.display());
+                return ExitCode::SUCCESS;
+            }
+            match DataDir::open(Some(&dir), false).and_then(|d| d.clean()) {
+                Ok((files, bytes)) => {
+                    println!(
+                        "deleted {files} files ({} of disk) from {}",
+                        size::fmt(bytes),
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
         }
         ["package", n] => match n.parse::<u8>().ok().filter(|&n| exists(n)) {
             Some(n) => {
@@ -36,10 +57,15 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: lessons [list] | lessons package N");
+            eprintln!("usage: lessons [list] | lessons package N | lessons clean-data");
             ExitCode::from(2)
         }
     }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("lessons: error: {e:#}");
+    ExitCode::FAILURE
 }
 
 fn exists(n: u8) -> bool {
