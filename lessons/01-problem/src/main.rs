@@ -44,7 +44,8 @@ const LESSON: Lesson = Lesson {
             sizes: how much RAM, page cache and time each way costs. Then random 8-byte \
             reads with pread, through a map and from the Vec. Files above 1 GiB are sparse \
             (no disk used); --size accepts up to 1 TiB, and a whole-file read that would \
-            take more than half of the available RAM is skipped with a note.",
+            take more than the read budget (--read-budget, 4 GiB by default, and never more \
+            than half of the available RAM) is skipped with a note.",
     default_size: 256 << 20,
 };
 
@@ -66,6 +67,17 @@ const READS_COLD: usize = 1_000;
 /// The page cache is watched this far on each side of the slice at least (twice the
 /// readahead window if that is larger), so readahead beyond the slice is counted.
 const WATCH_MARGIN: u64 = 64 << 20;
+/// fs::read "holds all of the file" when its peak RSS grew by at least this share of it.
+const WHOLE_SHARE: f64 = 0.9;
+/// A way's RAM "grows with the file" when its RSS slope is at least this many bytes per
+/// byte of file, and stays flat below `FLAT_SLOPE`.
+const GROWS_SLOPE: f64 = 0.5;
+const FLAT_SLOPE: f64 = 0.1;
+/// Reading the whole file "wastes" RAM when it would take at least this many times what
+/// the map took for the same slice.
+const WASTE_RATIO: f64 = 2.0;
+/// `--read-budget` when none is given.
+const DEFAULT_READ_BUDGET: &str = "4G";
 
 /// The notes' Python snippet. It prints how far its peak RSS rose above its RSS before the
 /// read (`ru_maxrss` is KiB on Linux, bytes on macOS; without /proc the old peak stands in
@@ -91,7 +103,12 @@ struct Args {
     common: Common,
     /// The most RAM a whole-file read (fs::read, Python's f.read()) may take; a bigger file
     /// is not read whole. Never more than half of the RAM available
-    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_budget)]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = DEFAULT_READ_BUDGET,
+        value_parser = parse_budget
+    )]
     read_budget: u64,
 }
 
@@ -102,7 +119,21 @@ impl LessonArgs for Args {
 }
 
 fn parse_budget(text: &str) -> Result<u64, String> {
-    size::parse(text).map_err(|e| e.to_string())
+    match size::parse(text) {
+        Ok(0) => Err("0 would skip every whole-file read; give a size such as 64M".into()),
+        Ok(bytes) => Ok(bytes),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A size as `--size`/`--read-budget` take it: `16G`, `100M`, `4K` or bytes.
+fn flag_size(bytes: u64) -> String {
+    [(30, "G"), (20, "M"), (10, "K")]
+        .into_iter()
+        .find(|&(shift, _)| bytes.is_multiple_of(1 << shift))
+        .map_or(bytes.to_string(), |(shift, unit)| {
+            format!("{}{unit}", bytes >> shift)
+        })
 }
 
 fn main() -> ExitCode {
@@ -253,24 +284,58 @@ fn cost<T>(
 struct Budget {
     bytes: u64,
     why: String,
+    /// `--read-budget` set the limit (not the RAM), so a bigger one would lift it.
+    from_flag: bool,
 }
 
 /// `--read-budget`, held to half of the RAM available right now (and to 1 GiB where that
 /// is unknown).
 fn read_budget(flag: u64) -> Budget {
-    match system_memory() {
-        Some(m) if m.available / 2 < flag => Budget {
-            bytes: m.available / 2,
-            why: format!("half of the {} of RAM available", size::fmt(m.available)),
-        },
-        Some(_) => Budget {
+    let (cap, cap_why) = match system_memory() {
+        Some(m) => (
+            m.available / 2,
+            format!("half of the {} of RAM available", size::fmt(m.available)),
+        ),
+        None => (
+            RANDOM_MAX,
+            "this platform does not say how much RAM is available".into(),
+        ),
+    };
+    if cap < flag {
+        Budget {
+            bytes: cap,
+            why: cap_why,
+            from_flag: false,
+        }
+    } else {
+        Budget {
             bytes: flag,
             why: format!("--read-budget {}", size::fmt(flag)),
-        },
-        None => Budget {
-            bytes: flag.min(RANDOM_MAX),
-            why: "this platform does not say how much RAM is available".into(),
-        },
+            from_flag: true,
+        }
+    }
+}
+
+impl Budget {
+    /// What would let this lesson read whole a quarter file of `quarter` bytes: a bigger
+    /// `--read-budget` when that flag set the limit, and a smaller `--size` when one that
+    /// fits is still allowed.
+    fn remedy(&self, quarter: u64) -> String {
+        const MIB: u64 = 1 << 20;
+        let mut ways = Vec::new();
+        if self.from_flag {
+            let budget = quarter.div_ceil(MIB) * MIB;
+            ways.push(format!("--read-budget {} or more", flag_size(budget)));
+        }
+        let size = self.bytes.saturating_mul(4) / MIB * MIB;
+        if size >= MIN_SIZE {
+            ways.push(format!("--size {} or less", flag_size(size)));
+        }
+        if ways.is_empty() {
+            "more available RAM".into()
+        } else {
+            ways.join(", or ")
+        }
     }
 }
 
@@ -463,7 +528,6 @@ fn run(args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     for i in 0..2 {
         let (path, slice, file_size) = (&paths[i], &slices[i], sizes[i]);
         let mut whole = None;
-        let budget = read_budget(args.read_budget);
         let affordable = file_size <= budget.bytes;
         report.param(
             if i == 0 {
@@ -511,15 +575,23 @@ fn run(args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
 
     record(&mut report, &points);
     whole_claim(&mut report, &points, python, &budget);
-    ram_claim(&mut report, &points);
+    ram_claim(&mut report, &points, &budget);
     random_claim(&mut report, lab, &paths[1], span, vec.as_deref())?;
     waste_claim(&mut report, lab, slice_len, &budget);
 
     if lab.size <= budget.bytes {
-        let big_gib = (4 * budget.bytes).div_ceil(1 << 30);
+        // Above 1 GiB (so sparse) and above four read budgets (so not even its quarter file
+        // is read whole), keeping a --read-budget the reader chose.
+        let big = (4 * budget.bytes).max(2 * RANDOM_MAX).div_ceil(1 << 30) << 30;
+        let keep = if parse_budget(DEFAULT_READ_BUDGET) == Ok(args.read_budget) {
+            String::new()
+        } else {
+            format!(" --read-budget {}", flag_size(args.read_budget))
+        };
         report.try_next(format!(
-            "just lesson 1 --size {big_gib}G   (sparse, over the read budget: fs::read of it is \
-             skipped, the map still touches 10 MiB)"
+            "just lesson 1 --size {}{keep}   (sparse, over the read budget: fs::read of it is \
+             skipped, the map still touches 10 MiB)",
+            flag_size(big)
         ));
     }
     report.try_next("just lesson 1 --cold   (every step starts with the file evicted)");
@@ -545,11 +617,11 @@ fn whole_claim(
             Verdict::NotMeasured,
             format!(
                 "nothing was read whole: even the quarter file ({}) is more than the read \
-                 budget of {} ({}); a --size of at most {} would measure it",
+                 budget of {} ({}); {} would measure it",
                 size::fmt(points[0].size),
                 size::fmt(budget.bytes),
                 budget.why,
-                size::fmt(budget.bytes * 4)
+                budget.remedy(points[0].size)
             ),
             &[],
         );
@@ -593,11 +665,16 @@ fn whole_claim(
             Unit::Seconds,
         );
         evidence.push("python.peak_growth");
-        py_ok = g >= 0.9 * file as f64;
+        py_ok = g >= WHOLE_SHARE * file as f64;
         py_text = format!(
-            "; Python's f.read() grew its peak RSS by {} ({:.2}× the file)",
+            "; Python's f.read() grew its peak RSS by {} ({:.2}× the file{})",
             size::fmt_f64(g),
-            g / file as f64
+            g / file as f64,
+            if py_ok {
+                ""
+            } else {
+                ", short of the whole file"
+            }
         );
     }
     let which = if tag == "full" {
@@ -605,14 +682,20 @@ fn whole_claim(
     } else {
         " (the full file was skipped, see the notes)"
     };
+    let holds_all = ratio >= WHOLE_SHARE;
     report.claim(
         "1.whole",
-        Verdict::holds_if(ratio >= 0.9 && py_ok),
+        Verdict::holds_if(holds_all && py_ok),
         format!(
-            "fs::read of the {} file{which} raised peak RSS by {} = {ratio:.2}× the file: the \
-             Vec holds all of it{py_text}; the page cache held {} of the file besides{}",
+            "fs::read of the {} file{which} raised peak RSS by {} = {ratio:.2}× the file{}\
+             {py_text}; the page cache held {} of the file besides{}",
             size::fmt(file),
             size::fmt_f64(growth),
+            if holds_all {
+                ": the Vec holds all of it".to_string()
+            } else {
+                format!(", less than {WHOLE_SHARE}× the file: peak RSS did not show all of the Vec")
+            },
             Unit::Fraction.format(cached),
             if cached >= 0.5 {
                 ", so those bytes sat in RAM twice"
@@ -625,7 +708,7 @@ fn whole_claim(
 }
 
 /// [1.ram] RSS growth against file size, for each way: a slope.
-fn ram_claim(report: &mut Report, points: &[Point; 2]) {
+fn ram_claim(report: &mut Report, points: &[Point; 2], budget: &Budget) {
     let (q, f) = (points[0].size, points[1].size);
     let mut slope = |way: &str, label: &str| -> Option<f64> {
         let a = report.value(&format!("{way}.quarter.peak_growth"))?;
@@ -644,69 +727,113 @@ fn ram_claim(report: &mut Report, points: &[Point; 2]) {
         report.claim("1.ram", Verdict::NotMeasured, NO_RSS, &[]);
         return;
     };
-    let lean = format!(
-        "reading only the slice (seek + read) grew RSS by {seek:.3} bytes per byte of file and \
-         mapping it by {map:.3}"
-    );
-    let Some(read) = read else {
-        // At most one whole read fitted in RAM, and a slope needs two.
-        let quarter = report.value("whole.quarter.peak_growth");
-        let (verdict, why, evidence) = match quarter {
-            Some(g) => {
-                let ratio = g / q as f64;
-                (
-                    if ratio >= 0.9 {
-                        Verdict::Depends
-                    } else {
-                        Verdict::Fails
-                    },
-                    format!(
-                        "fs::read of the {} file took {ratio:.2} bytes of RAM per byte of file, \
-                         and the {} file could not be read whole at all — that is the claim; \
-                         but {lean}: big RAM comes from reading everything, not from plain I/O",
-                        size::fmt(q),
-                        size::fmt(f)
-                    ),
-                    vec!["whole.quarter.peak_growth", "seek.slope", "map.slope"],
-                )
-            }
-            None => (
-                Verdict::Depends,
-                format!(
-                    "neither file fitted in half of the available RAM, so fs::read was \
-                     skipped — big file, too big for RAM; but {lean}: only reading \
-                     everything needs RAM that grows with the file"
-                ),
-                vec!["seek.slope", "map.slope"],
-            ),
-        };
-        report.claim("1.ram", verdict, why, &evidence);
-        return;
+    // Each way that reads only the slice, and whether its RSS stayed flat as the file grew.
+    let parts = [(seek, "with seek + read"), (map, "by mapping it")];
+    let trend = |s: f64| {
+        if s.abs() < FLAT_SLOPE {
+            "flat"
+        } else if s > 0.0 {
+            "it grew with the file"
+        } else {
+            "it shrank as the file grew"
+        }
     };
-    let verdict = if read < 0.5 {
-        Verdict::Fails
-    } else if seek.abs() < 0.1 || map.abs() < 0.1 {
-        Verdict::Depends
-    } else {
-        Verdict::Holds
+    let slice_text = format!(
+        "reading only the slice with seek + read grew RSS by {seek:.3} bytes per byte of file \
+         ({}) and mapping it by {map:.3} ({})",
+        trend(seek),
+        trend(map)
+    );
+    let flat: Vec<&str> = parts
+        .iter()
+        .filter(|(s, _)| s.abs() < FLAT_SLOPE)
+        .map(|&(_, how)| how)
+        .collect();
+
+    // How fs::read's RAM followed the file: a slope from two whole reads, the RAM per byte
+    // of the one whole read that fitted the budget, or nothing.
+    let quarter = report.value("whole.quarter.peak_growth");
+    let (whole_grows, whole_text, mut evidence) = match (read, quarter) {
+        (Some(read), _) => {
+            let grows = read >= GROWS_SLOPE;
+            let text = format!(
+                "going from the {} to the {} file, fs::read grew peak RSS by {read:.2} bytes \
+                 per byte of file{}",
+                size::fmt(q),
+                size::fmt(f),
+                if grows {
+                    ": reading everything takes RAM in step with the file".to_string()
+                } else {
+                    format!(
+                        ", under {GROWS_SLOPE}: here even reading everything did not take RAM \
+                         in step with the file"
+                    )
+                }
+            );
+            let evidence = vec![
+                "whole.quarter.peak_growth",
+                "whole.full.peak_growth",
+                "whole.slope",
+            ];
+            (Some(grows), text, evidence)
+        }
+        (None, Some(g)) => {
+            let ratio = g / q as f64;
+            let grows = ratio >= WHOLE_SHARE;
+            let text = format!(
+                "fs::read of the {} file took {ratio:.2} bytes of RAM per byte of file ({}), and \
+                 the {} file was not read whole: it is more than the read budget of {} ({})",
+                size::fmt(q),
+                if grows {
+                    "all of the file"
+                } else {
+                    "less than the file"
+                },
+                size::fmt(f),
+                size::fmt(budget.bytes),
+                budget.why
+            );
+            (Some(grows), text, vec!["whole.quarter.peak_growth"])
+        }
+        (None, None) => {
+            let text = format!(
+                "fs::read was tried on neither file: even the {} one is more than the read \
+                 budget of {} ({}), so how its RAM follows the file was not measured",
+                size::fmt(q),
+                size::fmt(budget.bytes),
+                budget.why
+            );
+            (None, text, Vec::new())
+        }
+    };
+    evidence.extend(["seek.slope", "map.slope"]);
+    let (verdict, tail) = match (whole_grows, flat.is_empty()) {
+        (Some(false), _) => (Verdict::Fails, String::new()),
+        (Some(true), false) => (
+            Verdict::Depends,
+            format!(
+                ": a big file needs big RAM when you read all of it, not when you read only \
+                 the slice {}",
+                flat.join(" or ")
+            ),
+        ),
+        (None, false) => (
+            Verdict::Depends,
+            format!(
+                ": a big file did not need big RAM to read only the slice {}",
+                flat.join(" or ")
+            ),
+        ),
+        (_, true) => (
+            Verdict::Holds,
+            ": here the RAM of every way measured grew with the file".to_string(),
+        ),
     };
     report.claim(
         "1.ram",
         verdict,
-        format!(
-            "going from the {} to the {} file, fs::read grew peak RSS by {read:.2} bytes per \
-             byte of file, so it holds for reading everything; but {lean}: a big file needs \
-             big RAM only when you read all of it",
-            size::fmt(q),
-            size::fmt(f)
-        ),
-        &[
-            "whole.quarter.peak_growth",
-            "whole.full.peak_growth",
-            "whole.slope",
-            "seek.slope",
-            "map.slope",
-        ],
+        format!("{whole_text}; {slice_text}{tail}"),
+        &evidence,
     );
 }
 
@@ -922,15 +1049,61 @@ fn waste_claim(report: &mut Report, lab: &Lab, slice_len: u64, budget: &Budget) 
             ""
         }
     );
+    let page = cache::page_size() as f64;
     let Some((whole_g, whole_t)) = whole else {
-        // The whole read was skipped: it would have needed the file's size in RAM.
+        // The whole read was skipped: its Vec alone would have needed the file's size in RAM.
+        // Set that against what the map took, and check the map stayed near the slice: one
+        // readahead window beyond it at most (a fault maps whole folios, which readahead
+        // allocates up to that size).
         evidence.insert(0, "file.size");
+        let file_ratio = report.measure(
+            "waste.file_vs_map",
+            "file size (fs::read's Vec) ÷ mmap RSS growth",
+            file / map_g.max(page),
+            Unit::Ratio,
+        );
+        evidence.push("waste.file_vs_map");
+        let readahead = lab.machine.read_ahead_kb.map(|kb| (kb * 1024) as f64);
+        let near = readahead.map(|ra| map_g <= used + ra);
+        let near_text = match (near, readahead) {
+            (Some(true), Some(ra)) => format!(
+                "within the slice plus one readahead window ({})",
+                size::fmt_f64(ra)
+            ),
+            (Some(false), Some(ra)) => format!(
+                "{} beyond the slice, more than one readahead window ({})",
+                size::fmt_f64(map_g - used),
+                size::fmt_f64(ra)
+            ),
+            _ => "though with the readahead window unknown here, how near the slice it stayed \
+                  is not judged"
+                .to_string(),
+        };
+        let (verdict, judgement) = if file_ratio < WASTE_RATIO {
+            (
+                Verdict::Fails,
+                format!("under {WASTE_RATIO}×, so reading it whole would waste little"),
+            )
+        } else if near == Some(false) {
+            (
+                Verdict::Depends,
+                "so reading it whole would waste RAM, yet the map too took more than the task \
+                 uses"
+                    .to_string(),
+            )
+        } else {
+            (
+                Verdict::Holds,
+                "so reading it whole would waste RAM".to_string(),
+            )
+        };
         report.claim(
             "1.waste",
-            Verdict::holds_if(map_g < file / 4.0),
+            verdict,
             format!(
                 "to use {} of the {} file, fs::read would need {} of RAM — more than the \
-                 read budget of {} ({}), so it was not even tried; {map_text}; {seek_text}",
+                 read budget of {} ({}), so it was not tried; {map_text}, {near_text}; the \
+                 file is {file_ratio:.1}× what the map took, {judgement}; {seek_text}",
                 size::fmt_f64(used),
                 size::fmt_f64(file),
                 size::fmt_f64(file),
@@ -941,7 +1114,6 @@ fn waste_claim(report: &mut Report, lab: &Lab, slice_len: u64, budget: &Budget) 
         );
         return;
     };
-    let page = cache::page_size() as f64;
     let ram_ratio = report.measure(
         "waste.ram_ratio",
         "RSS growth: fs::read ÷ mmap",

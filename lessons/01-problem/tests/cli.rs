@@ -79,8 +79,37 @@ fn a_sparse_file_beyond_the_ram_skips_the_whole_read_and_says_so() {
 }
 
 #[test]
+fn a_small_read_budget_skips_the_whole_read_yet_judges_the_map() {
+    let run = run_json(BIN, "8M", &["--read-budget", "1M"]);
+    run.assert_section_claims(1);
+    let p = &run.report.params;
+    assert_eq!(p["read_budget_bytes"], 1 << 20);
+    assert_eq!(p["read_whole_quarter"], false);
+    assert_eq!(p["read_whole_full"], false);
+    let claim = |id: &str| run.report.claims.iter().find(|c| c.id == id).unwrap();
+    assert_eq!(claim("1.whole").verdict, Verdict::NotMeasured);
+    // The limit was the flag, so the remedy names a bigger one (the quarter file: 2 MiB).
+    assert!(claim("1.whole").why.contains("--read-budget 2M or more"));
+    // [1.ram] blames the read budget, not the RAM, for the skipped reads.
+    assert!(
+        claim("1.ram").why.contains("--read-budget"),
+        "{}",
+        claim("1.ram").why
+    );
+    // [1.waste] The slice is a quarter of the file here; touching it through the map grows
+    // RSS by about the slice, well under the file that fs::read would have taken.
+    let slice = run.value("slice.bytes");
+    assert_eq!(slice, 2.0 * MIB);
+    let map = run.value("map.full.peak_growth");
+    assert!(map >= 0.9 * slice && map <= 4.0 * MIB, "map grew by {map}");
+    assert!(run.value("waste.file_vs_map") >= 2.0);
+    assert_ne!(verdict(&run, "1.waste"), Verdict::Fails);
+}
+
+#[test]
 fn rejects_bad_input() {
     assert_rejects_bad_input(BIN);
     assert!(assert_bad_input(BIN, &["--size", "2T"]).contains("1.00 TiB"));
     assert!(assert_bad_input(BIN, &["--size", "3M"]).contains("at least 4.00 MiB"));
+    assert!(assert_bad_input(BIN, &["--read-budget", "0"]).contains("--read-budget"));
 }
