@@ -11,21 +11,26 @@
 //!   (`advise(Sequential)` for scans, `advise(Random)` for random reads).
 //!
 //! Every scan checksums the whole file, so all methods do the same work and must agree. A
-//! scan of a resident `Vec<u8>` of the same size is the ceiling — this machine's memory
-//! bandwidth — and each scan is also recorded as a share of it. Rows where the page cache
-//! changes the answer run warm (file cached) and cold (evicted with `cache::evict` after
-//! unmapping): the read() loop and mmap + advise(Sequential) scans that [5.os] compares,
-//! random reads and the time to the first byte. Cold runs of competing methods alternate,
-//! and a method only counts as faster when all its runs beat all the other's, so a burst
-//! of disk noise cannot decide a verdict. `--cold` runs the fs::read, plain mmap and
-//! populate scans cold too; `--pattern` picks the rows.
+//! scan of a resident `Vec<u8>` of the same bytes is the ceiling, and each scan is also
+//! recorded as a share of it. From 64 MiB on, well beyond common CPU caches, that ceiling
+//! is the memory bandwidth; below, the CPU caches may serve much of the scan. Rows where
+//! the page cache changes the answer run warm (file cached) and cold (evicted with
+//! `cache::evict` after unmapping): the read() loop and mmap + advise(Sequential) scans
+//! that [5.os] compares, random reads and the time to the first byte. A method counts as
+//! faster only when its median time beats the other's by more than 1.25×. Warm rows compare
+//! medians alone. Cold runs of competing methods alternate, and a cold row must also win
+//! every run: its slowest run beat the other's fastest, so a burst of disk noise cannot
+//! decide a verdict. Plain mmap's cold random reads run once — its read-around pulls in
+//! much of the file each time, all of it when the file fits one readahead window — so that
+//! row only illustrates read-around and no verdict uses it. `--cold` runs the fs::read,
+//! plain mmap and populate scans cold too; `--pattern` picks the rows.
 //!
 //! Every verdict comes from the run's numbers, and where a claim holds only under some
 //! conditions (cache state, access pattern, how much of the file is touched) its reason
 //! says on which side this machine fell, and why.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -43,8 +48,8 @@ const LESSON: Lesson = Lesson {
     title: "mmap vs read() — the real difference",
     about: "Measures every row of the notes' read() vs mmap table with both sides done well: \
             fs::read, a buffered read() loop and pread against mmap (plain, populate, \
-            advise). Scans are compared with the memory-bandwidth ceiling of a resident Vec; \
-            rows where the page cache matters run warm and cold. --pattern picks the \
+            advise). Scans are compared with a scan of a resident Vec (the ceiling); rows \
+            where the page cache matters run warm and cold. --pattern picks the \
             sequential or the random rows; --cold also runs fs::read, plain mmap and populate \
             scans cold.",
     default_size: 256 << 20,
@@ -68,6 +73,12 @@ const MIN_SIZE: u64 = 2 * READAHEAD_PROBE as u64;
 const TIE: f64 = 1.25;
 /// Above this share of the file left cached after an eviction, cold rows are not cold.
 const NOT_COLD: f64 = 0.1;
+/// From this many resident bytes on, a scan outgrows common CPU caches and measures the
+/// memory bandwidth.
+const BEYOND_CPU_CACHES: usize = 64 << 20;
+/// Why a memory row has no number.
+const NO_RSS: &str = "this platform did not report the process's RSS (no /proc/self/status, \
+                      or its peak could not be reset), so memory use was not measured";
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -567,20 +578,21 @@ struct Row {
 
 #[derive(Debug, Default)]
 struct Scans {
-    /// Bytes per second scanning a resident `Vec` (the memory-bandwidth ceiling).
+    /// Bytes per second scanning a resident `Vec` (the ceiling).
     ceiling: f64,
     warm: Vec<(Scan, Row)>,
     cold: Vec<(Scan, Row)>,
     /// Every scan's checksum, warm and cold.
     sums: Vec<u64>,
-    /// Peak RSS growth of fs::read (None when it was skipped for lack of RAM).
+    /// Peak RSS growth of fs::read (None when it was skipped for lack of RAM, or where RSS
+    /// cannot be measured, as for every memory number below).
     read_all_peak: Option<f64>,
-    buffered_peak: f64,
+    buffered_peak: Option<f64>,
     /// RSS added by a full mmap scan, and how much of it was file-backed.
-    mmap_rss: f64,
-    mmap_rss_file: f64,
+    mmap_rss: Option<f64>,
+    mmap_rss_file: Option<f64>,
     /// RSS added by scanning the first sixteenth of a map.
-    mmap_part_rss: f64,
+    mmap_part_rss: Option<f64>,
     /// Page-cache residency right after a cold read() loop.
     cached_after_cold_read: f64,
 }
@@ -712,58 +724,43 @@ fn scan_cold(
 /// that one busy moment of the machine cannot pull it down.
 fn scan_warm(lab: &Lab, path: &Path, t: &mut Scans, report: &mut Report) -> anyhow::Result<()> {
     let bytes = lab.size as f64;
-    // fs::read first: its Vec is the resident copy the ceiling scans. probe_median holds
-    // every run's Vec until it returns, hence `runs` copies.
-    let read_all = match fits_in_ram(lab.size, lab.runs) {
+    // fs::read first, one copy at a time: each run's Vec is freed before the next run reads
+    // the file again, and the last one stays as the resident copy the ceiling scans.
+    let mut copy: Option<Vec<u8>> = None;
+    match fits_in_ram(lab.size, 1) {
         Ok(()) => {
-            let (done, sample) = probe_median(lab.runs, || scan(Scan::ReadAll, path));
-            Some((
-                done.with_context(|| format!("fs::read {}", path.display()))?,
-                sample,
-            ))
+            let mut runs = Vec::new();
+            for _ in 0..lab.runs {
+                drop(copy.take());
+                let (done, sample) = probe(|| scan(Scan::ReadAll, path));
+                let done = done.with_context(|| format!("fs::read {}", path.display()))?;
+                t.sums.push(done.sum);
+                runs.push((done.first_byte, sample));
+                if let Held::Bytes(b) = done.held {
+                    copy = Some(b);
+                }
+            }
+            let (first, sample, time) = median_run(runs, 1.0)?;
+            let time = Spread::of(time.median);
+            let row = record_row(report, "warm", Scan::ReadAll, bytes, &sample, first, time);
+            t.warm.push((Scan::ReadAll, row));
+            t.read_all_peak = sample.peak_growth().map(|g| {
+                report.measure(
+                    "scan.warm.read_all.peak_rss_growth",
+                    "fs::read, peak RSS growth",
+                    g as f64,
+                    Unit::Bytes,
+                )
+            });
         }
-        Err(why) => {
-            report.note(format!("fs::read skipped: {why}"));
-            None
-        }
-    };
-    if let Some((done, sample)) = &read_all {
-        let time = Spread::of(sample.wall.as_secs_f64());
-        let row = record_row(
-            report,
-            "warm",
-            Scan::ReadAll,
-            bytes,
-            sample,
-            done.first_byte,
-            time,
-        );
-        t.warm.push((Scan::ReadAll, row));
-        t.read_all_peak = sample.peak_growth().map(|g| {
-            report.measure(
-                "scan.warm.read_all.peak_rss_growth",
-                "fs::read, peak RSS growth",
-                g as f64,
-                Unit::Bytes,
-            )
-        });
-        t.sums.push(done.sum);
+        Err(why) => report.note(format!("fs::read skipped: {why}")),
     }
     // Without fs::read's copy, the ceiling scans a smaller resident buffer.
-    let own;
-    let resident: &[u8] = match &read_all {
-        Some((
-            Scanned {
-                held: Held::Bytes(b),
-                ..
-            },
-            _,
-        )) => b,
-        _ => {
-            own = ceiling_buffer(path, lab.size)?;
-            &own
-        }
+    let resident = match copy {
+        Some(b) => b,
+        None => ceiling_buffer(path, lab.size)?,
     };
+    let resident = resident.as_slice();
     // A ceiling is a best case: the fastest of the scans, not their median.
     let ceiling_scan = || probe(|| checksum(resident)).1.wall;
     let mut fastest = (0..lab.runs)
@@ -796,28 +793,32 @@ fn scan_warm(lab: &Lab, path: &Path, t: &mut Scans, report: &mut Report) -> anyh
         t.sums.push(done.sum);
         match (method, &done.held) {
             (Scan::Buffered, _) => {
-                t.buffered_peak = report.measure(
-                    "scan.warm.buffered.peak_rss_growth",
-                    "read() loop, peak RSS growth",
-                    sample.peak_growth().unwrap_or(0) as f64,
-                    Unit::Bytes,
-                );
+                t.buffered_peak = sample.peak_growth().map(|g| {
+                    report.measure(
+                        "scan.warm.buffered.peak_rss_growth",
+                        "read() loop, peak RSS growth",
+                        g as f64,
+                        Unit::Bytes,
+                    )
+                });
             }
             (Scan::Mmap, Held::Map(map)) => {
-                t.mmap_rss = report.measure(
-                    "scan.warm.mmap.rss_growth",
-                    "mmap, whole file scanned, RSS growth",
-                    sample.rss_growth().unwrap_or(0) as f64,
-                    Unit::Bytes,
-                );
-                if let (Some(b), Some(a)) = (before, after) {
-                    t.mmap_rss_file = report.measure(
+                t.mmap_rss = sample.rss_growth().map(|g| {
+                    report.measure(
+                        "scan.warm.mmap.rss_growth",
+                        "mmap, whole file scanned, RSS growth",
+                        g as f64,
+                        Unit::Bytes,
+                    )
+                });
+                t.mmap_rss_file = before.zip(after).map(|(b, a)| {
+                    report.measure(
                         "scan.warm.mmap.rss_file_growth",
                         "mmap, whole file scanned, RssFile growth (page cache)",
                         a.rss_file.saturating_sub(b.rss_file) as f64,
                         Unit::Bytes,
-                    );
-                }
+                    )
+                });
                 if let Some(s) = measure::smaps_of(std::process::id(), map.as_ptr()) {
                     report.measure(
                         "scan.warm.mmap.anonymous",
@@ -831,9 +832,13 @@ fn scan_warm(lab: &Lab, path: &Path, t: &mut Scans, report: &mut Report) -> anyh
         }
     }
     fastest = fastest.min(ceiling_scan());
+    let label = match resident.len() >= BEYOND_CPU_CACHES {
+        true => "scan of a resident Vec (memory bandwidth)",
+        false => "scan of a resident Vec (under 64 MiB: CPU caches may serve it)",
+    };
     t.ceiling = report.measure(
         "scan.ceiling.rate",
-        "scan of a resident Vec (memory bandwidth)",
+        label,
         resident.len() as f64 / fastest.as_secs_f64(),
         Unit::BytesPerSecond,
     );
@@ -843,12 +848,14 @@ fn scan_warm(lab: &Lab, path: &Path, t: &mut Scans, report: &mut Report) -> anyh
     // SAFETY: as in `scan`, the lesson's own sample is not modified while mapped.
     let map = unsafe { Mmap::map(&file) }.context("mmap")?;
     let (_, part) = probe(|| checksum(&map[..map.len() / 16]));
-    t.mmap_part_rss = report.measure(
-        "scan.warm.mmap_part.rss_growth",
-        "mmap, first 1/16 of the file scanned, RSS growth",
-        part.rss_growth().unwrap_or(0) as f64,
-        Unit::Bytes,
-    );
+    t.mmap_part_rss = part.rss_growth().map(|g| {
+        report.measure(
+            "scan.warm.mmap_part.rss_growth",
+            "mmap, first 1/16 of the file scanned, RSS growth",
+            g as f64,
+            Unit::Bytes,
+        )
+    });
     Ok(())
 }
 
@@ -870,10 +877,7 @@ fn finish_scans(t: &Scans, file_size: u64, report: &mut Report) {
         for (method, row) in rows {
             let share = report.measure(
                 &format!("scan.{state}.{}.of_ceiling", method.id()),
-                &format!(
-                    "{state} scan: {}, share of memory bandwidth",
-                    method.label()
-                ),
+                &format!("{state} scan: {}, share of the ceiling", method.label()),
                 row.rate / t.ceiling,
                 Unit::Fraction,
             );
@@ -920,10 +924,16 @@ fn claim_ram(report: &mut Report, file_size: u64, t: &Scans, py: Option<&Python>
             "peer.python.mmap_rss_growth",
         ],
     );
+    let (Some(buffered), Some(mmap_full), Some(mmap_part)) =
+        (t.buffered_peak, t.mmap_rss, t.mmap_part_rss)
+    else {
+        return not_measured(report, "5.ram", NO_RSS);
+    };
     // "read() high": false if the read() loop stays small. "mmap minimal": false if a full
     // scan maps most of the file.
-    let loop_low = t.buffered_peak < size / 4.0;
-    let mmap_full_high = t.mmap_rss > size / 2.0;
+    let loop_low = buffered < size / 4.0;
+    let mmap_full_high = mmap_full > size / 2.0;
+    let part_low = mmap_part < size / 4.0;
     let verdict = match (loop_low, mmap_full_high) {
         (false, false) => Verdict::Holds,
         (true, true) if t.read_all_peak.is_none_or(|p| p < size / 2.0) => Verdict::Fails,
@@ -939,15 +949,35 @@ fn claim_ram(report: &mut Report, file_size: u64, t: &Scans, py: Option<&Python>
                     p / size
                 )
             });
-    let reused = if t.buffered_peak < BUF as f64 / 2.0 {
+    let reused = if buffered < BUF as f64 / 2.0 {
         " (the buffer reused memory the process already had)"
     } else {
         ""
     };
-    let versus = if t.buffered_peak < t.mmap_part_rss {
-        "less than any mmap scan"
-    } else {
+    let versus = if buffered < mmap_part.min(mmap_full) {
+        "less than either mmap scan"
+    } else if buffered >= mmap_part {
         "no less than mmap touching 1/16 of the file"
+    } else {
+        "no less than the mmap scan of the whole file"
+    };
+    let file_pages = t.mmap_rss_file.map_or(String::new(), |f| {
+        format!(
+            " ({} of it file pages: the page cache, shared and reclaimable, not a copy)",
+            b(f)
+        )
+    });
+    // The closing sentence follows the conditions that chose the verdict.
+    let read_side = match (loop_low, t.read_all_peak) {
+        (false, _) => "'read() high' holds even for the read() loop",
+        (true, Some(p)) if p >= size / 2.0 => "'read() high' holds only for read-everything",
+        (true, Some(_)) => "'read() high' held neither for fs::read nor for the read() loop",
+        (true, None) => "'read() high' did not hold for the read() loop (fs::read was not run)",
+    };
+    let mmap_side = match (mmap_full_high, part_low) {
+        (false, _) => "'mmap minimal' holds even for a scan of the whole file",
+        (true, true) => "'mmap minimal' only when part of the file is touched",
+        (true, false) => "'mmap minimal' held not even when 1/16 of the file was touched",
     };
     let python = match py.and_then(|p| Some((p.mmap_rss?, p.read_rss?))) {
         Some((m, r)) => format!(
@@ -962,15 +992,12 @@ fn claim_ram(report: &mut Report, file_size: u64, t: &Scans, py: Option<&Python>
         verdict,
         format!(
             "{read_all_text}; the read() loop with its one {} buffer by {}{reused} — {versus}. \
-             Scanning the whole map added {} of RSS ({} of it file pages: the page cache, \
-             shared and reclaimable, not a copy); scanning 1/16 of it added {}. So 'read() \
-             high' holds only for read-everything and 'mmap minimal' only when part of the \
-             file is touched{python}",
+             Scanning the whole map added {} of RSS{file_pages}; scanning 1/16 of it added \
+             {}. So {read_side} and {mmap_side}{python}",
             b(BUF as f64),
-            b(t.buffered_peak),
-            b(t.mmap_rss),
-            b(t.mmap_rss_file),
-            b(t.mmap_part_rss),
+            b(buffered),
+            b(mmap_full),
+            b(mmap_part),
         ),
         &evidence,
     );
@@ -1063,15 +1090,6 @@ impl Randoms {
     fn cold(&self, a: Access) -> Option<ColdRandom> {
         self.cold.iter().find(|(m, _)| *m == a).map(|(_, r)| *r)
     }
-
-    /// The faster cold mmap variant.
-    fn best_cold_mmap(&self) -> Option<(Access, ColdRandom)> {
-        self.cold
-            .iter()
-            .filter(|(m, _)| *m != Access::Pread)
-            .min_by(|a, b| a.1.time.median.total_cmp(&b.1.time.median))
-            .copied()
-    }
 }
 
 fn per_read(sample: &Sample, reads: usize) -> f64 {
@@ -1130,8 +1148,8 @@ fn random_warm(lab: &Lab, path: &Path, report: &mut Report) -> anyhow::Result<Ra
 }
 
 /// The cold rows: fewer reads (each may wait for the disk), on an evicted file, pread and
-/// mmap + advise(Random) taking turns. Plain mmap runs once: its read-around pulls in much
-/// of the file every time.
+/// mmap + advise(Random) taking turns. Plain mmap runs once, to show read-around: it pulls
+/// in much of the file every time, so it is slow to repeat and no verdict compares it.
 fn random_cold(
     lab: &Lab,
     path: &Path,
@@ -1206,9 +1224,12 @@ fn random_cold(
 }
 
 fn claim_random(report: &mut Report, r: &Randoms, lab: &Lab) {
-    let (Some(pread), Some((best, mmap)), Some(plain)) = (
+    // From disk the verdict compares pread with mmap + advise(Random) only: both ran the
+    // same number of times, and each of their faults or reads fetches little. Plain mmap
+    // ran once and its read-around may cache the whole file, so it is shown, not judged.
+    let (Some(pread), Some(mmap), Some(plain)) = (
         r.cold(Access::Pread),
-        r.best_cold_mmap(),
+        r.cold(Access::MmapRandom),
         r.cold(Access::Mmap),
     ) else {
         return not_measured(report, "5.random", MISSING);
@@ -1225,33 +1246,49 @@ fn claim_random(report: &mut Report, r: &Randoms, lab: &Lab) {
     let readahead = lab
         .machine
         .read_ahead_kb
-        .map_or(String::new(), |kb| format!("; read_ahead_kb {kb}"));
+        .map_or(String::new(), |kb| format!(" (read_ahead_kb {kb})"));
     let wins = |v: Versus| match v.outcome {
         Outcome::Faster => "wins",
         _ => "does not win",
     };
+    let plain_vs = Spread::of(plain.time.median).versus(Spread::of(pread.time.median));
+    let around = if plain.cached > 2.0 * mmap.cached {
+        "its faults read around each page"
+    } else {
+        "its faults read no more than advise(Random)'s"
+    };
+    let whole = if plain.cached >= lab.size as f64 {
+        ", all of the file,"
+    } else {
+        ""
+    };
+    let slowdown = pread.time.median / r.warm_pread;
     report.claim(
         "5.random",
         verdict,
         format!(
             "cached: pread {} per 8-byte read, mmap {}, so mmap {} (no system call per read; \
-             {} once its pages were mapped). From disk: pread {}, {} {}, so it {}; plain mmap \
-             took {} per read, because its faults read around each page ({} pulled into the \
-             cache{readahead}) where pread fetched {}. mmap {} while the data is cached and \
-             {} from disk, where the disk sets the pace",
+             {} once its pages were mapped). From disk: pread {} per read, pulling {} into the \
+             cache; {} {}, pulling {}, so it {}. Plain mmap, run once and left out of the \
+             verdict, took {} per read and {}: {around}, pulling {}{whole} into the \
+             cache{readahead}. mmap {} while the data is cached and {} from disk, where a \
+             pread took {:.0}× as long as a cached one",
             t(r.warm_pread),
             t(r.warm_mmap),
             warm.text("pread"),
             t(r.warm_mapped),
             t(pread.time.median),
-            best.label(),
+            b(pread.cached),
+            Access::MmapRandom.label(),
             t(mmap.time.median),
+            b(mmap.cached),
             cold.text("pread"),
             t(plain.time.median),
+            plain_vs.text("pread"),
             b(plain.cached),
-            b(pread.cached),
             wins(warm),
             wins(cold),
+            slowdown,
         ),
         &present(
             report,
@@ -1695,7 +1732,12 @@ fn claim_os(report: &mut Report, s: &Scans, o: &ReadAhead, f: &Startup, lab: &La
 struct Big {
     size: f64,
     available: f64,
-    virt_growth: f64,
+    /// Address space and RSS that mapping the file and reading the words through the map
+    /// added to the process (None where the platform cannot tell).
+    mmap_growth: Option<(f64, f64)>,
+    /// RSS that reading the words with pread added.
+    pread_rss: Option<f64>,
+    /// Whether pread and mmap both read back the marker words.
     reads_equal: bool,
 }
 
@@ -1705,34 +1747,82 @@ fn larger_than_ram(lab: &mut Lab, report: &mut Report) -> anyhow::Result<Option<
         return Ok(None);
     };
     let big = (2 * mem.total).next_multiple_of(cache::page_size() as u64);
-    let path = match lab.file(Spec::new("larger-than-ram", big, Content::Sparse)) {
-        Ok(p) => p,
+    // Named after this process, so that runs side by side never delete each other's file,
+    // and deleted before returning, even when reading it failed.
+    let name = format!("larger-than-ram-{}", std::process::id());
+    let spec = Spec::new(&name, big, Content::Sparse);
+    let result = match lab.file(spec.clone()) {
+        Ok(path) => read_big(&path, big, mem.available, report).map(Some),
         Err(e) => {
             report.note(format!("no sparse file larger than RAM here ({e:#})"));
-            return Ok(None);
+            Ok(None)
         }
     };
+    let removed = lab.data.remove(&spec);
+    let big = result?;
+    removed?;
+    Ok(big)
+}
+
+/// Writes a marker word (the bitwise NOT of its offset, never zero) at `BIG_READS` places
+/// across the sparse file, then reads them back with pread and through a map, and measures
+/// what each way added to the process.
+fn read_big(path: &Path, big: u64, available: u64, report: &mut Report) -> anyhow::Result<Big> {
     let mut rng = fastrand::Rng::with_seed(7);
-    let offsets: Vec<u64> = (0..BIG_READS).map(|_| rng.u64(0..=big - 8)).collect();
-    let (pread_sum, _) = read_words(Access::Pread, &path, &offsets)?;
+    // Word-aligned, so two markers never overlap.
+    let offsets: Vec<u64> = (0..BIG_READS).map(|_| rng.u64(0..big / 8) * 8).collect();
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("open {} to write markers", path.display()))?;
+    for &off in &offsets {
+        file.seek(SeekFrom::Start(off))?;
+        file.write_all(&(!off).to_le_bytes())?;
+    }
+    drop(file);
+    let expected = offsets
+        .iter()
+        .fold(0u64, |sum, &off| sum.wrapping_add(!off));
+
+    let (pread, pread_sample) = probe(|| read_words(Access::Pread, path, &offsets));
+    let (pread_sum, _) = pread.with_context(|| context(Access::Pread, path))?;
     let before = status();
-    let (mmap_sum, map) = read_words(Access::MmapRandom, &path, &offsets)?;
+    let (mmap_sum, map) = read_words(Access::MmapRandom, path, &offsets)
+        .with_context(|| context(Access::MmapRandom, path))?;
     let after = status();
-    // The few pages of zeros these reads cached stay (reclaimable): evicting would make
-    // mincore walk all of the file's pages.
     drop(map);
-    let virt = match (before, after) {
-        (Some(b), Some(a)) => a.virt.saturating_sub(b.virt) as f64,
-        _ => 0.0,
-    };
-    let reads_equal = pread_sum == mmap_sum;
+    let reads_equal = pread_sum == expected && mmap_sum == expected;
     report.measure(
         "big.reads_equal",
-        "pread and mmap read the same words of it (1 = yes)",
+        "pread and mmap read back the marker words written into it (1 = yes)",
         f64::from(u8::from(reads_equal)),
         Unit::Count,
     );
-    Ok(Some(Big {
+    let pread_rss = pread_sample.rss_growth().map(|g| {
+        report.measure(
+            "big.pread_rss_growth",
+            "RSS added by reading its words with pread",
+            g as f64,
+            Unit::Bytes,
+        )
+    });
+    let mmap_growth = before.zip(after).map(|(b, a)| {
+        (
+            report.measure(
+                "big.mmap_virt_growth",
+                "address space added by mapping it",
+                a.virt.saturating_sub(b.virt) as f64,
+                Unit::Bytes,
+            ),
+            report.measure(
+                "big.mmap_rss_growth",
+                "RSS added by mapping it and reading its words",
+                a.rss.saturating_sub(b.rss) as f64,
+                Unit::Bytes,
+            ),
+        )
+    });
+    Ok(Big {
         size: report.measure(
             "big.size",
             "sparse file, 2× this machine's RAM",
@@ -1742,17 +1832,13 @@ fn larger_than_ram(lab: &mut Lab, report: &mut Report) -> anyhow::Result<Option<
         available: report.measure(
             "big.available",
             "RAM available now",
-            mem.available as f64,
+            available as f64,
             Unit::Bytes,
         ),
-        virt_growth: report.measure(
-            "big.mmap_virt_growth",
-            "address space taken by mapping it",
-            virt,
-            Unit::Bytes,
-        ),
+        mmap_growth,
+        pread_rss,
         reads_equal,
-    }))
+    })
 }
 
 fn claim_big(report: &mut Report, file_size: u64, s: &Scans, big: Option<&Big>) {
@@ -1760,9 +1846,12 @@ fn claim_big(report: &mut Report, file_size: u64, s: &Scans, big: Option<&Big>) 
     let (Some(buffered), Some((best, mmap))) = (s.cold(Scan::Buffered), s.best_cold_mmap()) else {
         return not_measured(report, "5.big", MISSING);
     };
+    let Some(loop_peak) = s.buffered_peak else {
+        return not_measured(report, "5.big", NO_RSS);
+    };
     let scan = mmap.time.versus(buffered.time);
     // "read() a problem": not for the read() loop if its memory stays within its buffer.
-    let loop_problem = s.buffered_peak > 2.0 * BUF as f64;
+    let loop_problem = loop_peak > 2.0 * BUF as f64;
     let verdict = match (loop_problem, scan.outcome) {
         (true, Outcome::Faster) => Verdict::Holds,
         (false, Outcome::Slower) => Verdict::Fails,
@@ -1786,15 +1875,24 @@ fn claim_big(report: &mut Report, file_size: u64, s: &Scans, big: Option<&Big>) 
         (None, _) => "fs::read of this size was already refused for lack of RAM".into(),
     };
     let big_text = big.map_or(String::new(), |g| {
+        let read_back = match g.reads_equal {
+            true => "both read back",
+            false => "did NOT both read back",
+        };
+        let growth = match g.mmap_growth {
+            Some((virt, rss)) => format!(
+                "mapping it and reading them added {} of address space and {} of RSS",
+                b(virt),
+                b(rss)
+            ),
+            None => "what mapping it added to address space and RSS is not measurable here".into(),
+        };
+        let pread = g
+            .pread_rss
+            .map_or(String::new(), |r| format!(", the preads {} of RSS", b(r)));
         format!(
-            "; pread and mmap both read {BIG_READS} words of the file larger than RAM ({}; \
-             mapping it took {} of address space, no RAM)",
-            if g.reads_equal {
-                "the same words"
-            } else {
-                "DIFFERENT words"
-            },
-            b(g.virt_growth)
+            "; pread and mmap + advise(Random) {read_back} the {BIG_READS} marker words \
+             written across the file larger than RAM ({growth}{pread})"
         )
     });
     report.claim(
@@ -1805,7 +1903,7 @@ fn claim_big(report: &mut Report, file_size: u64, s: &Scans, big: Option<&Big>) 
              (peak RSS growth here: {}){big_text}. A file larger than RAM comes from disk, \
              where the cold scans ran read() loop {} vs {} {}: mmap {}",
             b(BUF as f64),
-            b(s.buffered_peak),
+            b(loop_peak),
             Unit::BytesPerSecond.format(buffered.rate),
             best.label(),
             Unit::BytesPerSecond.format(mmap.rate),
@@ -1819,6 +1917,8 @@ fn claim_big(report: &mut Report, file_size: u64, s: &Scans, big: Option<&Big>) 
                 "big.size",
                 "big.available",
                 "big.mmap_virt_growth",
+                "big.mmap_rss_growth",
+                "big.pread_rss_growth",
                 "big.reads_equal",
                 "scan.cold.buffered.rate",
                 "scan.cold.buffered.rate_fastest",
@@ -1838,11 +1938,11 @@ fn claim_big(report: &mut Report, file_size: u64, s: &Scans, big: Option<&Big>) 
 // ---------------------------------------------------------------------------------------
 
 fn claim_rule(report: &mut Report, s: &Scans, r: &Randoms) {
-    let (Some(buffered), Some((seq_best, seq)), Some(pread), Some((rnd_best, rnd))) = (
+    let (Some(buffered), Some((seq_best, seq)), Some(pread), Some(rnd)) = (
         s.cold(Scan::Buffered),
         s.best_cold_mmap(),
         r.cold(Access::Pread),
-        r.best_cold_mmap(),
+        r.cold(Access::MmapRandom),
     ) else {
         return not_measured(report, "5.rule", MISSING);
     };
@@ -1857,7 +1957,7 @@ fn claim_rule(report: &mut Report, s: &Scans, r: &Randoms) {
         ),
         (
             "rule.random_ratio",
-            "from disk, random reads: pread time ÷ best mmap time",
+            "from disk, random reads: pread time ÷ mmap + advise(Random) time",
             random,
         ),
         (
@@ -1901,7 +2001,7 @@ fn claim_rule(report: &mut Report, s: &Scans, r: &Randoms) {
              {one_pass}; big file + random access → {random_choice}",
             seq_best.label(),
             scan.text("the read() loop"),
-            rnd_best.label(),
+            Access::MmapRandom.label(),
             random.text("pread"),
             cached.text("pread"),
         ),
