@@ -46,8 +46,12 @@ const LESSON: Lesson = Lesson {
 const TOUCHES: usize = 8;
 /// Random page reads for timing random access.
 const READS: usize = 256;
-/// The smallest sample: the touches 2 MiB apart, the random reads a small part of the file.
+/// The smallest sample on any disk: the `READS` random pages (1 MiB) stay a small part of
+/// it. On a disk with a big readahead window the touches need more room ([`min_size`]).
 const MIN_SIZE: u64 = 16 << 20;
+/// The readahead window assumed when the disk does not say (`read_ahead_kb` unknown):
+/// Linux's default.
+const DEFAULT_READAHEAD: u64 = 128 << 10;
 /// Seed of the random read positions.
 const SEED: u64 = 3;
 /// How long to wait between two looks at residency while readahead is still arriving.
@@ -57,6 +61,15 @@ const SETTLE_LOOKS: usize = 100;
 
 fn main() -> ExitCode {
     mmap_lab::cli::main::<Args>(&LESSON, run)
+}
+
+/// The smallest sample whose touches cannot share readahead: a fault reads at most
+/// `readahead` bytes, half behind and half ahead of its page with the default advice, all
+/// ahead with `MADV_SEQUENTIAL`. With the touches a slice apart and half a slice looked at
+/// on each side of each, a slice of 2 × `readahead` keeps every window apart and inside the
+/// part of the file we count for its own touch.
+fn min_size(readahead: u64) -> u64 {
+    MIN_SIZE.max(2 * TOUCHES as u64 * readahead)
 }
 
 /// Maps the whole sample read-only.
@@ -135,22 +148,74 @@ fn cold_pass(
     pass(&map, pages, page)
 }
 
-/// Resident pages just before (`behind`) and after (`ahead`) each touched page, within
-/// `half` pages, averaged over the touches: where readahead put the pages it read.
-fn around(resident: &[bool], touched: &[usize], half: usize) -> (f64, f64) {
-    let count = |lo: usize, hi: usize| {
-        resident[lo..hi.min(resident.len())]
-            .iter()
-            .filter(|&&r| r)
-            .count()
+/// Where readahead put the pages it read: resident pages just before and just after each
+/// touched page, within `half` pages, averaged over the touches.
+struct Around {
+    behind: f64,
+    ahead: f64,
+    /// Some touch had every page we looked at behind it resident, and the file went on
+    /// before them: readahead may reach further than we counted.
+    behind_capped: bool,
+    /// The same ahead of a touch.
+    ahead_capped: bool,
+}
+
+fn around(resident: &[bool], touched: &[usize], half: usize) -> Around {
+    let len = resident.len();
+    // Resident pages in lo..hi, and whether that is all of them with more file beyond
+    // (readahead cannot pass the file's ends, so reaching one is not a cap).
+    let count = |lo: usize, hi: usize, beyond: bool| {
+        let window = &resident[lo.min(len)..hi.min(len)];
+        let n = window.iter().filter(|&&r| r).count();
+        (n, beyond && !window.is_empty() && n == window.len())
     };
-    let (mut behind, mut ahead) = (0, 0);
+    let mut a = Around {
+        behind: 0.0,
+        ahead: 0.0,
+        behind_capped: false,
+        ahead_capped: false,
+    };
     for &t in touched {
-        behind += count(t.saturating_sub(half), t);
-        ahead += count(t + 1, t + 1 + half);
+        let (behind, full) = count(t.saturating_sub(half), t, t > half);
+        a.behind += behind as f64;
+        a.behind_capped |= full;
+        let (ahead, full) = count(t + 1, t + 1 + half, t + 1 + half < len);
+        a.ahead += ahead as f64;
+        a.ahead_capped |= full;
     }
     let n = touched.len() as f64;
-    (behind as f64 / n, ahead as f64 / n)
+    a.behind /= n;
+    a.ahead /= n;
+    a
+}
+
+/// "~N" pages counted on one side of the touches, "≥N" when the count filled the part of
+/// the file looked at.
+fn side(count: f64, capped: bool) -> String {
+    if capped {
+        format!("≥{count:.0}")
+    } else {
+        format!("~{count:.0}")
+    }
+}
+
+/// "1 page", "16 pages".
+fn pages_text(n: f64) -> String {
+    if n == 1.0 {
+        "1 page".to_string()
+    } else {
+        format!("{n:.0} pages")
+    }
+}
+
+/// Where a readahead window lay relative to the faulting page.
+fn placement_of(behind: f64, ahead: f64) -> &'static str {
+    match (behind >= 1.0, ahead >= 1.0) {
+        (true, true) => "readahead around the fault",
+        (false, true) => "readahead ahead of the fault",
+        (true, false) => "readahead behind the fault",
+        (false, false) => "no readahead",
+    }
 }
 
 /// The pass with the median wall time.
@@ -197,7 +262,18 @@ fn fincore_pages(path: &Path) -> Option<anyhow::Result<f64>> {
 
 fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     let page = cache::page_size();
-    lab.require_size(MIN_SIZE)?;
+    let readahead_bytes = lab
+        .machine
+        .read_ahead_kb
+        .map_or(DEFAULT_READAHEAD, |kb| kb << 10);
+    lab.require_size(min_size(readahead_bytes))
+        .with_context(|| {
+            format!(
+                "its {TOUCHES} touches must lie 2 × readahead ({}) apart so that their \
+                 readahead windows cannot overlap",
+                size::fmt(readahead_bytes)
+            )
+        })?;
     let path = lab.file(Spec::new("sample", lab.size, Content::Random { seed: 1 }))?;
     let mut report = lab.report();
     report.param("cold", true);
@@ -258,8 +334,9 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
             Unit::Bytes,
         )
     });
-    // A fault that found its page missing is major; readahead makes later touches of the
-    // same window minor, so pages per major fault is the unit the kernel loads in.
+    // A fault that found its page missing is major and reads its page's readahead window;
+    // the touches lie far enough apart (min_size) that no window holds another touch, so
+    // every page resident after a pass came in with one of its major faults.
     let mut per_fault = |name: &str, label: &str, p: &Pass| {
         report.measure(
             &format!("{name}.per_fault"),
@@ -268,29 +345,45 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
             Unit::Pages,
         )
     };
-    per_fault("random", "MADV_RANDOM", &random);
+    let random_per = per_fault("random", "MADV_RANDOM", &random);
     let default_per = per_fault("default", "default advice", &default);
     per_fault("sequential", "MADV_SEQUENTIAL", &sequential);
-    let half = slice / 2;
+    let half = report.measure(
+        "in.looked_at",
+        "pages looked at on each side of a touched page",
+        (slice / 2) as f64,
+        Unit::Pages,
+    );
     let mut placement = |name: &str, label: &str, p: &Pass| {
-        let (behind, ahead) = around(&p.resident, &touched, half);
-        (
-            report.measure(
-                &format!("{name}.behind"),
-                &format!("pages read before the touched page, {label}"),
-                behind.round(),
-                Unit::Pages,
-            ),
-            report.measure(
-                &format!("{name}.ahead"),
-                &format!("pages read after the touched page, {label}"),
-                ahead.round(),
-                Unit::Pages,
-            ),
+        let a = around(&p.resident, &touched, slice / 2);
+        let behind = report.measure(
+            &format!("{name}.behind"),
+            &format!("pages read before the touched page, {label}"),
+            a.behind.round(),
+            Unit::Pages,
+        );
+        let ahead = report.measure(
+            &format!("{name}.ahead"),
+            &format!("pages read after the touched page, {label}"),
+            a.ahead.round(),
+            Unit::Pages,
+        );
+        let whence = if a.behind_capped || a.ahead_capped {
+            format!(
+                "a count that filled all {half:.0} pages looked at on its side: it shows \
+                 where we stopped counting, not where readahead stopped"
+            )
+        } else {
+            placement_of(behind, ahead).to_string()
+        };
+        format!(
+            "{} pages before and {} after each touched page ({whence})",
+            side(behind, a.behind_capped),
+            side(ahead, a.ahead_capped),
         )
     };
-    let (default_behind, default_ahead) = placement("default", "default advice", &default);
-    let (seq_behind, seq_ahead) = placement("sequential", "MADV_SEQUENTIAL", &sequential);
+    let default_around = placement("default", "default advice", &default);
+    let seq_around = placement("sequential", "MADV_SEQUENTIAL", &sequential);
     let default_mapped = default.mapped(page).map(|m| {
         report.measure(
             "default.mapped_per_touch",
@@ -337,13 +430,20 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
     // [3.page-4k] The page is the unit of memory; the unit of loading is the readahead
     // window, the unit of mapping on a warm fault the fault-around window.
     let mut evidence = vec!["page.size", "random.per_fault", "default.per_fault"];
-    let unit_text = random_unit.map_or(String::new(), |b| {
-        evidence.push("random.mapped_per_touch");
+    let unit_text = random_unit.map_or(
         format!(
-            ", and one MADV_RANDOM fault read and mapped {} (smaps Rss)",
-            size::fmt_f64(b)
-        )
-    });
+            ", and one MADV_RANDOM fault read {}",
+            pages_text(random_per)
+        ),
+        |b| {
+            evidence.push("random.mapped_per_touch");
+            format!(
+                ", and one MADV_RANDOM fault read {} and mapped {} (smaps Rss)",
+                pages_text(random_per),
+                size::fmt_f64(b)
+            )
+        },
+    );
     let cold_mapped_text = default_mapped.map_or(String::new(), |m| {
         evidence.push("default.mapped_per_touch");
         format!(", of which it mapped {m:.0} into this process")
@@ -355,12 +455,17 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         } else {
             "nothing as 2 MiB units (FilePmdMapped 0)".to_string()
         };
-        format!("; a fault on cached pages mapped {per:.0} pages (fault-around) and {pmd_text}")
+        let around = if per > 1.0 { " (fault-around)" } else { "" };
+        format!("; a fault on cached pages mapped {per:.0} pages{around} and {pmd_text}")
     });
     let chunks = format!(
-        "but the kernel moves far bigger chunks: with the default advice one major fault read \
-         {default_per:.0} pages ({}; read_ahead_kb here: {readahead}) into the page \
-         cache{cold_mapped_text}{warm_text}",
+        "{} with the default advice one major fault read {default_per:.0} pages ({}; \
+         read_ahead_kb here: {readahead}) into the page cache{cold_mapped_text}{warm_text}",
+        if default_per > random_per {
+            "but the kernel reads bigger chunks:"
+        } else {
+            "and no bigger chunks:"
+        },
         size::fmt_f64(default_per * page_size)
     );
     let page_text = size::fmt_f64(page_size);
@@ -415,17 +520,49 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
             String::new()
         }
     };
-    let exact = random_hit == k && random_res >= k && random_res <= 2.0 * k;
+    // Every touched page resident, each read from disk by its own touch, and hardly any
+    // page that no touch asked for.
+    let all_touched = random_hit == k;
+    let each_read = random_majflt >= k;
+    let few_extra = random_res <= 2.0 * k;
+    let exact = all_touched && each_read && few_extra;
+    let in_text = if exact {
+        "pages come in on the touch that needs them".to_string()
+    } else {
+        let mut wrong = Vec::new();
+        if !all_touched {
+            wrong.push(format!(
+                "{:.0} touched page(s) were not resident afterwards",
+                k - random_hit
+            ));
+        }
+        if !each_read {
+            wrong.push(format!(
+                "only {random_majflt:.0} of the {TOUCHES} touches read their page from disk \
+                 (a touch whose page is still cached reads nothing)"
+            ));
+        }
+        if !few_extra {
+            wrong.push(format!(
+                "{:.0} pages came in that no touch asked for",
+                random_res - random_hit
+            ));
+        }
+        format!(
+            "so this run does not show pages coming in exactly on the touch that needs them: \
+             {}",
+            wrong.join("; ")
+        )
+    };
+    evidence.push("in.looked_at");
     report.claim(
         "3.in",
         Verdict::holds_if(exact),
         format!(
             "after eviction, {TOUCHES} touches with MADV_RANDOM made {random_res:.0} pages \
              resident ({random_hit:.0} of them the touched ones) with {random_majflt:.0} \
-             major faults: pages come in on the touch that needs them; the default advice \
-             also brought ~{default_behind:.0} pages before and ~{default_ahead:.0} after \
-             each touched page (readahead around the fault), MADV_SEQUENTIAL \
-             ~{seq_behind:.0} before and ~{seq_ahead:.0} after — needed or not{peer_text}"
+             major faults: {in_text}; the default advice also brought {default_around}, \
+             MADV_SEQUENTIAL {seq_around} — needed or not{peer_text}"
         ),
         &evidence,
     );
@@ -481,27 +618,49 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         format!(" (this process mapped {m:.0})")
     });
     let (verdict, why) = if after_evict.fraction() > 0.01 {
+        let cause = if lab.data.is_tmpfs() {
+            "the data directory is on tmpfs, which keeps files in RAM"
+        } else {
+            "something else keeps it cached — most likely another process has the file mapped \
+             (a benchmark or another lesson using it?)"
+        };
         (
             Verdict::NotMeasured,
             format!(
-                "posix_fadvise(DONTNEED) left {left:.0} pages ({}) of the file in RAM: this \
-                 filesystem does not let a file be evicted (tmpfs keeps files in RAM), so \
-                 eviction cannot be shown here",
+                "after munmap, posix_fadvise(DONTNEED) left {left:.0} pages ({}) of the file in \
+                 RAM: {cause}, so eviction cannot be shown in this run",
                 Unit::Fraction.format(after_evict.fraction())
             ),
         )
     } else if stayed >= default.resident() as f64 * 0.9 {
+        let how_many = if stayed >= default.resident() as f64 {
+            format!("all {stayed:.0}")
+        } else {
+            format!("{stayed:.0} of the {}", default.resident())
+        };
+        let while_mapped_text = if survived > left {
+            format!(
+                "but while it was mapped {survived:.0} of {} cached pages survived \
+                 it{mapped_text}",
+                cached.resident
+            )
+        } else {
+            format!(
+                "and while it was mapped it left {survived:.0} of {} cached \
+                 pages{mapped_text}",
+                cached.resident
+            )
+        };
         (
             Verdict::Depends,
             format!(
                 "pages are evicted when the kernel needs the memory or is asked, not when a \
-                 program stops needing them: after munmap all {stayed:.0} pages of the \
-                 default pass stayed cached, kept for the next reader; posix_fadvise(DONTNEED) \
-                 dropped the file to {left:.0} pages once it was unmapped, but while it was \
-                 mapped {survived:.0} of {} cached pages survived it{mapped_text}. Eviction \
-                 under memory pressure (LRU reclaim) is the other way out — this lesson does \
-                 not create memory pressure on your machine, so that path is not shown",
-                cached.resident
+                 program stops needing them: after munmap {how_many} pages of the default \
+                 pass stayed cached, kept for the next reader; posix_fadvise(DONTNEED) \
+                 dropped the file to {left:.0} pages once it was unmapped, \
+                 {while_mapped_text}. Eviction under memory pressure (LRU reclaim) is the \
+                 other way out — this lesson does not create memory pressure on your \
+                 machine, so that path is not shown"
             ),
         )
     } else {
@@ -599,18 +758,41 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         mapped_again.sample.faults() as f64,
         Unit::Count,
     );
-    let lazy = at_map < 0.01 && cold_maj >= 1.0 && cold_res >= n && mapped_faults < n / 10.0;
+    // Mapping loaded nothing, the first touches read the pages from disk, and touching them
+    // again cost (almost) nothing.
+    let map_loads_nothing = at_map < 0.01;
+    let paid_at_touch = cold_maj >= 1.0 && cold_res >= n;
+    let paid_once = mapped_faults < n / 10.0;
+    let lazy = map_loads_nothing && paid_at_touch && paid_once;
+    let mut lazy_text = vec![if at_map == 0.0 {
+        "nothing was loaded before a touch"
+    } else if map_loads_nothing {
+        "next to nothing was loaded before a touch"
+    } else {
+        "mapping loaded pages before any touch"
+    }];
+    lazy_text.push(if paid_at_touch {
+        "pages were paid for at their first touch"
+    } else {
+        "the cold reads did not read their pages from disk"
+    });
+    lazy_text.push(if paid_once {
+        "and only then"
+    } else {
+        "and touching them again through the same mapping still faulted"
+    });
     report.claim(
         "3.lazy",
         Verdict::holds_if(lazy),
         format!(
-            "mmap itself loaded {} of the {} file; each page was paid for at its first \
-             touch: {READS} cold random reads took {cold_maj:.0} major faults, {} per read; \
+            "mmap itself loaded {} of the {} file — {}: {READS} cold random reads took \
+             {cold_maj:.0} major faults and left {cold_res:.0} pages resident, {} per read; \
              the same pages, cached, through a new mapping cost {} per read ({warm_maj:.0} \
              major faults), and through the mapping that already had them {} per read \
              ({mapped_faults:.0} faults)",
             Unit::Fraction.format(at_map),
             size::fmt_f64(file_size),
+            lazy_text.join(", "),
             Unit::Seconds.format(cold_t),
             Unit::Seconds.format(warm_t),
             Unit::Seconds.format(mapped_t),
@@ -680,11 +862,18 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
         "reads.default_read_per_needed",
         "reads.cold_vs_warm",
     ]);
+    // Little RAM: the reads keep about the pages they read resident, a small part of the file.
     let little = cold_res <= 2.0 * n && cold_fraction <= 0.1;
+    let default_little = default_cold.resident() as f64 <= 2.0 * n && default_fraction <= 0.1;
+    let advice_text = match (little, default_little) {
+        (true, false) => "so on a cold file little RAM takes MADV_RANDOM",
+        (true, true) => "so here the default advice kept little resident too",
+        (false, false) => "so neither advice kept the reads' footprint small here",
+        (false, true) => "so here only the default advice kept little resident",
+    };
     let default_text = format!(
         "with the default advice a cold read cost {} and the reads pulled {} of the file into \
-         RAM ({waste:.0} pages read per page needed), so on a cold file little RAM takes \
-         MADV_RANDOM",
+         RAM ({waste:.0} pages read per page needed), {advice_text}",
         Unit::Seconds.format(default_t),
         Unit::Fraction.format(default_fraction)
     );
@@ -704,8 +893,8 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<Report> {
                 "big file + little RAM: yes — {READS} random reads of the {} file kept \
                  {cold_res:.0} pages ({}) resident with MADV_RANDOM; fast random access: only \
                  once the pages are cached — {} per read through a mapping that has them, {} \
-                 through a new one, but {} cold ({slower:.0}× slower: each read waits for the \
-                 disk); {default_text}",
+                 through a new one, but {} cold ({slower:.0}× slower: the {READS} reads waited \
+                 for {cold_maj:.0} disk reads, one per major fault); {default_text}",
                 size::fmt_f64(file_size),
                 Unit::Fraction.format(cold_fraction),
                 Unit::Seconds.format(mapped_t),
