@@ -24,28 +24,35 @@ test:
 
 # Run the benchmarks and export target/bench-results.json: `just bench` (full) or `just bench quick`
 bench mode="full":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # The export takes only results written after this moment: never an earlier run's.
+    since=$(date +%s)
     MMAP_BENCH_QUICK={{ if mode == "quick" { "1" } else if mode == "full" { "0" } else { error("just bench: the mode is full or quick") } }} cargo bench -p mmap-benches
-    cargo run -q --release -p mmap-benches --bin bench-results -- export --mode {{mode}}
+    cargo run -q --release -p mmap-benches --bin bench-results -- export --mode {{mode}} --since "$since"
 
 # Your benchmark numbers beside the reference machine's, e.g. `just compare --format markdown`
+[positional-arguments]
 compare *args:
-    @cargo run -q --release -p mmap-benches --bin bench-results -- compare {{args}}
+    @cargo run -q --release -p mmap-benches --bin bench-results -- compare "$@"
 
-# Run every lesson and the quick benchmarks here, then build the book with your numbers
-# beside the reference machine's: open book/book/index.html
+# Run every lesson and the quick benchmarks, then build the book with your numbers beside the reference's
 book:
     cargo run -q -p mmap-book -- build
 
 # Preview the book with live reload (mdbook serve); `just book` first to include your numbers
+[positional-arguments]
 serve *args:
-    cargo run -q -p mmap-book -- serve {{args}}
+    cargo run -q -p mmap-book -- serve "$@"
 
-# Re-record the reference machine's numbers in book/reference/: every lesson, then the full
-# benchmark suite
+# Re-record the reference machine's numbers in book/reference/: every lesson, then the full benchmarks
 reference:
+    #!/usr/bin/env bash
+    set -euo pipefail
     cargo run -q -p mmap-book -- reference
-    cargo bench -p mmap-benches
-    cargo run -q --release -p mmap-benches --bin bench-results -- export --mode full --out book/reference/bench.json
+    since=$(date +%s)
+    MMAP_BENCH_QUICK=0 cargo bench -p mmap-benches
+    cargo run -q --release -p mmap-benches --bin bench-results -- export --mode full --since "$since" --out book/reference/bench.json
 
 # Delete the sample files the lessons and benchmarks made (only those, in target/lesson-data)
 clean-data:

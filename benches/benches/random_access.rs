@@ -12,20 +12,9 @@ use mmap_benches::{
     Mode, RANDOM_ACCESS, RANDOM_FILE_SIZE, RANDOM_METHODS, RANDOM_READ, bench, consume, data_dir,
     sample_file,
 };
+use mmap_lab::data::read_exact_at;
 
 const SEED: u64 = 42;
-
-#[cfg(unix)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(not(unix))]
-fn pread(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf)
-}
 
 fn random_access(c: &mut Criterion) {
     let mode = Mode::from_env();
@@ -50,7 +39,8 @@ fn random_access(c: &mut Criterion) {
         mode,
         BenchmarkId::new(pread_name, RANDOM_FILE_SIZE),
         || {
-            pread(&file, &mut buf, rng.u64(..=last)).expect("pread");
+            // mmap-lab's read_exact_at: one pread(2) on Unix.
+            read_exact_at(&file, &mut buf, rng.u64(..=last)).expect("pread");
             u64::from_le_bytes(buf)
         },
     );

@@ -56,7 +56,7 @@ fn seq_scan(c: &mut Criterion) {
         let path = sample_file(&data, size);
         let path = path.as_path();
         group.throughput(Throughput::Bytes(size));
-        if fits_in_memory("seq_scan/fs_read", size) {
+        if fits_in_memory(&format!("{SEQ_SCAN}/{fs_read}/{size}"), size) {
             bench(&mut group, mode, BenchmarkId::new(fs_read, size), || {
                 scan_fs_read(black_box(path))
             });

@@ -19,7 +19,7 @@
 //! book uses; the full mode is the reference.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process;
 use std::time::{Duration, Instant};
 
@@ -201,10 +201,27 @@ pub fn bench<R>(
     group.bench_function(id, |b| b.iter(&mut routine));
 }
 
-/// The criterion every bench target starts from: plots on (the HTML report needs them), a
-/// smaller bootstrap in quick mode.
+/// The cargo target directory the running program was built in (`CARGO_TARGET_DIR`
+/// respected): the parent of the lessons' data directory, by the same rule.
+pub fn target_dir() -> PathBuf {
+    DataDir::default_path()
+        .parent()
+        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
+}
+
+/// Where the suite's criterion output goes and `bench-results export` reads it:
+/// `$CRITERION_HOME` when set (as criterion itself does), else `target/criterion`.
+pub fn criterion_dir() -> PathBuf {
+    match std::env::var_os("CRITERION_HOME") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => target_dir().join("criterion"),
+    }
+}
+
+/// The criterion every bench target starts from: output in [`criterion_dir`], plots on (the
+/// HTML report needs them), a smaller bootstrap in quick mode.
 pub fn criterion(mode: Mode) -> Criterion {
-    let c = Criterion::default();
+    let c = Criterion::default().output_directory(&criterion_dir());
     match mode {
         Mode::Full => c,
         Mode::Quick => c.nresamples(20_000),
@@ -236,17 +253,23 @@ pub fn small_files(data: &DataDir, size: u64) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Whether `bytes` can be allocated with room to spare (twice that much available), so a
-/// benchmark never pushes the machine into swapping. Prints why when it cannot.
-pub fn fits_in_memory(what: &str, bytes: u64) -> bool {
+/// Whether benchmark `id` can allocate `bytes` with room to spare (twice that much
+/// available), so it never pushes the machine into swapping. When it cannot, prints why and
+/// notes the benchmark as skipped in [`criterion_dir`], so the export reports it as skipped
+/// on this machine rather than missing.
+pub fn fits_in_memory(id: &str, bytes: u64) -> bool {
     let available = mmap_lab::measure::system_memory().map(|m| m.available);
     match available {
         Some(a) if a < bytes.saturating_mul(2) => {
-            eprintln!(
-                "mmap-benches: skipping {what}: it allocates {} and only {} is available",
+            let why = format!(
+                "it allocates {} and only {} was available",
                 size::fmt(bytes),
                 size::fmt(a)
             );
+            eprintln!("mmap-benches: skipping {id}: {why}");
+            if let Err(e) = mmap_lab::bench::mark_skipped(&criterion_dir(), id, &why) {
+                eprintln!("mmap-benches: warning: {e:#} (the export will call {id} missing)");
+            }
             false
         }
         _ => true,

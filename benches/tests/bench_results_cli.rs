@@ -4,11 +4,11 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use mmap_benches::{Mode, benchmark_ids};
-use mmap_lab::bench::BenchResults;
+use mmap_lab::bench::{BenchResult, BenchResults};
 use mmap_lab::machine::Machine;
 
 fn bench_results(args: &[&str]) -> Output {
@@ -46,23 +46,38 @@ fn fake_run(dir: &Path, ids: &[String]) {
     }
 }
 
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 #[test]
-fn export_keeps_exactly_the_suite_of_its_mode_and_compare_reads_it() {
+fn export_keeps_exactly_the_suite_of_its_run_and_compare_reads_it() {
     let tmp = tempfile::tempdir().unwrap();
     let criterion = tmp.path().join("criterion");
     let quick = benchmark_ids(Mode::Quick);
     // A result only the full suite makes, as an earlier full run would leave behind.
     let stale = "seq_scan/mmap/16777216".to_string();
     assert!(!quick.contains(&stale));
-    let mut ids = quick.clone();
+    // The run skips one benchmark (as seq_scan does when memory is short) and says so.
+    let skipped = "seq_scan/fs_read/268435456".to_string();
+    assert!(quick.contains(&skipped));
+    let since = unix_now();
+    let mut ids: Vec<String> = quick.iter().filter(|id| **id != skipped).cloned().collect();
     ids.push(stale.clone());
     fake_run(&criterion, &ids);
+    mmap_lab::bench::mark_skipped(&criterion, &skipped, "too little memory").unwrap();
 
     let out = tmp.path().join("mine.json");
+    let since_text = since.to_string();
     let args = [
         "export",
         "--mode",
         "quick",
+        "--since",
+        &since_text,
         "--criterion",
         criterion.to_str().unwrap(),
         "--out",
@@ -70,11 +85,18 @@ fn export_keeps_exactly_the_suite_of_its_mode_and_compare_reads_it() {
     ];
     let run = bench_results(&args);
     assert!(run.status.success(), "{}", stderr(&run));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains(&format!("skipped on this machine: {skipped}")),
+        "{stdout}"
+    );
     let results = BenchResults::load(&out).unwrap();
     assert_eq!(results.mode, "quick");
     let exported: Vec<&String> = results.benchmarks.iter().map(|b| &b.id).collect();
-    let expected: Vec<&String> = quick.iter().collect();
+    let expected: Vec<&String> = quick.iter().filter(|id| **id != skipped).collect();
     assert_eq!(exported, expected, "the quick suite, in suite order");
+    assert_eq!(results.skipped.len(), 1);
+    assert_eq!(results.skipped[0].id, skipped);
 
     // The full suite is incomplete in that directory: say so, exit 1.
     let mut full_args = args;
@@ -84,6 +106,17 @@ fn export_keeps_exactly_the_suite_of_its_mode_and_compare_reads_it() {
     let err = stderr(&run);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("just bench"), "{err}");
+
+    // A run that started after these results were written: they are an earlier run's.
+    let later = (unix_now() + 1).to_string();
+    let mut later_args = args;
+    later_args[4] = &later;
+    let run = bench_results(&later_args);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("only results older than this run"), "{err}");
+    assert!(err.contains("just bench quick"), "{err}");
 
     // Compare the export with itself: every ratio is 1, every format works.
     let file = out.to_str().unwrap();
@@ -113,6 +146,8 @@ fn export_without_results_says_how_to_make_them() {
     let out = tmp.path().join("out.json");
     let run = bench_results(&[
         "export",
+        "--since",
+        "0",
         "--criterion",
         missing.to_str().unwrap(),
         "--out",
@@ -137,27 +172,56 @@ fn bad_input_is_one_line_and_exit_2() {
         mode: "quick".into(),
         created_unix: 0,
         benchmarks: Vec::new(),
+        skipped: Vec::new(),
     }
     .save(&valid)
     .unwrap();
-    let (garbage, missing, valid) = (
+    // A reference whose median is not a time would print "inf× slower": refused at load.
+    let zero = tmp.path().join("zero.json");
+    let mut results = BenchResults::load(&valid).unwrap();
+    results.benchmarks.push(BenchResult {
+        id: "g/f/1".into(),
+        group: "g".into(),
+        function: "f".into(),
+        parameter: Some("1".into()),
+        median_ns: 0.0,
+        lower_ns: 0.0,
+        upper_ns: 0.0,
+        throughput_bytes: None,
+    });
+    results.save(&zero).unwrap();
+    let (garbage, missing, valid, zero) = (
         garbage.to_str().unwrap(),
         missing.to_str().unwrap(),
         valid.to_str().unwrap(),
+        zero.to_str().unwrap(),
     );
-    for args in [
-        ["compare", "--reference", valid, "--mine", missing],
-        ["compare", "--reference", garbage, "--mine", valid],
+    for (args, says) in [
+        (
+            ["compare", "--reference", valid, "--mine", missing],
+            "cannot read",
+        ),
+        (
+            ["compare", "--reference", garbage, "--mine", valid],
+            "not a bench results file",
+        ),
+        (
+            ["compare", "--reference", zero, "--mine", valid],
+            "g/f/1 has a median of 0 ns",
+        ),
     ] {
         let run = bench_results(&args);
         assert_eq!(run.status.code(), Some(2), "{args:?}");
         let err = stderr(&run);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("bench-results: error: "), "{err}");
+        assert!(err.contains(says), "{err}");
     }
     for args in [
         vec!["compare", "--format", "pdf"],
-        vec!["export", "--mode", "slow"],
+        vec!["export", "--since", "0", "--mode", "slow"],
+        vec!["export", "--mode", "quick"],
+        vec!["export", "--since", "yesterday"],
         vec!["frobnicate"],
     ] {
         let run = bench_results(&args);

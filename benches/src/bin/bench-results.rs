@@ -2,16 +2,15 @@
 //! with the reference machine's.
 //!
 //! ```text
-//! bench-results export [--mode full|quick]      target/criterion → target/bench-results.json
+//! bench-results export --since SECS [--mode full|quick]   target/criterion → target/bench-results.json
 //! bench-results compare [--reference FILE] [--mine FILE] [--format text|markdown|json]
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use mmap_benches::{Mode, benchmark_ids};
+use mmap_benches::{Mode, benchmark_ids, criterion_dir, target_dir};
 use mmap_lab::bench::{BenchResults, compare};
 use mmap_lab::cli::BadInput;
 use mmap_lab::data::DataDir;
@@ -34,6 +33,11 @@ enum Command {
         /// Which suite ran: `just bench` is full, `just bench quick` is quick
         #[arg(long, value_enum, default_value_t = ModeArg::Full)]
         mode: ModeArg,
+        /// When the run started, in seconds since the Unix epoch (`date +%s` before
+        /// `cargo bench`): an older result is an earlier run's and fails the export.
+        /// 0 accepts results of any age
+        #[arg(long, value_name = "SECS")]
+        since: u64,
         /// Criterion's output directory [default: target/criterion]
         #[arg(long, value_name = "DIR")]
         criterion: Option<PathBuf>,
@@ -82,13 +86,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The cargo target directory this binary was built in (`CARGO_TARGET_DIR` respected).
-fn target_dir() -> PathBuf {
-    let data = DataDir::default_path();
-    data.parent()
-        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
-}
-
 fn default_mine() -> PathBuf {
     target_dir().join("bench-results.json")
 }
@@ -107,6 +104,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Export {
             mode,
+            since,
             criterion,
             out,
         } => {
@@ -114,9 +112,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 ModeArg::Full => Mode::Full,
                 ModeArg::Quick => Mode::Quick,
             };
-            let dir = criterion.unwrap_or_else(|| target_dir().join("criterion"));
+            let dir = criterion.unwrap_or_else(criterion_dir);
             let out = out.unwrap_or_else(default_mine);
-            let results = export(&dir, mode)?;
+            let results = export(&dir, mode, since)?;
             results.save(&out)?;
             println!(
                 "wrote {} ({} benchmarks, {} mode)",
@@ -124,6 +122,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 results.benchmarks.len(),
                 results.mode
             );
+            for s in &results.skipped {
+                println!("skipped on this machine: {} ({})", s.id, s.why);
+            }
             Ok(())
         }
         Command::Compare {
@@ -152,35 +153,18 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Reads criterion's directory and keeps exactly the benchmarks of `mode`'s suite, so that
-/// results left over from a run of the other mode are not mixed in.
-fn export(dir: &Path, mode: Mode) -> anyhow::Result<BenchResults> {
+/// Reads criterion's directory: exactly the benchmarks of `mode`'s suite, each measured (or
+/// skipped) since the run started, so results left over from an earlier run — of either
+/// mode — are never mixed in.
+fn export(dir: &Path, mode: Mode, since: u64) -> anyhow::Result<BenchResults> {
     let data = DataDir::default_path();
     let machine = Machine::detect(if data.is_dir() { &data } else { dir });
-    let mut results = BenchResults::read_criterion(dir, machine, mode.name())
-        .with_context(|| MAKE_THEM.to_string())?;
-    let wanted = benchmark_ids(mode);
-    results.benchmarks.retain(|b| wanted.contains(&b.id));
-    // Suite order: per group, each size with its methods side by side.
-    results
-        .benchmarks
-        .sort_by_key(|b| wanted.iter().position(|id| *id == b.id));
-    let missing: Vec<&String> = wanted
-        .iter()
-        .filter(|id| results.get(id).is_none())
-        .collect();
-    if let Some(first) = missing.first() {
-        anyhow::bail!(
-            "{} has no result for {} of the {} benchmarks of the {} suite (first: {first}); \
-             run `just bench{}` to completion",
-            dir.display(),
-            missing.len(),
-            wanted.len(),
-            mode.name(),
-            if mode == Mode::Quick { " quick" } else { "" }
-        );
-    }
-    Ok(results)
+    let again = format!(
+        "run `just bench{}` to completion",
+        if mode == Mode::Quick { " quick" } else { "" }
+    );
+    BenchResults::read_run(dir, machine, mode.name(), &benchmark_ids(mode), since)
+        .map_err(|e| anyhow::anyhow!("{e:#}; {again}"))
 }
 
 /// Loads a results file. A file the user named that cannot be read is bad input (exit 2);

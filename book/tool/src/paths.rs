@@ -3,14 +3,25 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use mmap_lab::data::DataDir;
 
 /// The paths of one workspace checkout.
 #[derive(Debug, Clone)]
 pub struct Paths {
     /// The workspace root (holds `Cargo.toml`, `lessons/`, `book/`).
     pub workspace: PathBuf,
-    /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`).
+    /// Cargo's target directory: the one this tool was built in, found from the running
+    /// program like every other tool of the workspace ([`target_dir`]).
     pub target: PathBuf,
+}
+
+/// The cargo target directory the running program was built in (so `CARGO_TARGET_DIR` is
+/// respected): the parent of the lessons' data directory, by mmap-lab's rule, which
+/// `bench-results` follows too.
+pub fn target_dir() -> PathBuf {
+    DataDir::default_path()
+        .parent()
+        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
 }
 
 /// A lesson package found under `lessons/NN-slug/`.
@@ -39,11 +50,10 @@ impl Paths {
     pub fn new(workspace: impl Into<PathBuf>) -> Paths {
         let workspace = workspace.into();
         let workspace = workspace.canonicalize().unwrap_or(workspace);
-        let target = match std::env::var_os("CARGO_TARGET_DIR") {
-            Some(dir) if !dir.is_empty() => workspace.join(dir),
-            _ => workspace.join("target"),
-        };
-        Paths { workspace, target }
+        Paths {
+            workspace,
+            target: target_dir(),
+        }
     }
 
     /// The mdBook root (`book/`).

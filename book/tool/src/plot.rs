@@ -76,11 +76,7 @@ pub fn group(
             functions.push(&r.function);
         }
     }
-    params.sort_by(|a, b| {
-        param_order(a.0)
-            .partial_cmp(&param_order(b.0))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    params.sort_by(|a, b| param_order(a.0, b.0));
     let throughput = all
         .iter()
         .all(|r| r.throughput_bytes.is_some_and(|b| b >= 4096));

@@ -533,20 +533,19 @@ fn of_group<'a>(bench: Option<&'a BenchResults>, group: &str) -> Vec<&'a BenchRe
         .unwrap_or_default()
 }
 
-/// A benchmark parameter for people: a whole number of KiB reads as a byte size (the suite's
-/// parameters are file sizes), anything else as written.
+/// A benchmark's parameter for people, as `just compare` prints it (`4096` reads `4 KiB`).
 pub fn param_label(r: &BenchResult) -> String {
-    match r.parameter.as_deref().map(|p| (p, p.parse::<u64>())) {
-        Some((_, Ok(n))) if n >= 1024 && n % 1024 == 0 => size::fmt(n),
-        Some((p, _)) => p.to_string(),
-        None => String::new(),
-    }
+    r.parameter
+        .as_deref()
+        .map(bench::fmt_param)
+        .unwrap_or_default()
 }
 
-/// Orders parameters numerically when they are numbers (`4096` before `1048576`).
-pub fn param_order(p: Option<&str>) -> (f64, String) {
-    let p = p.unwrap_or("");
-    (p.parse::<f64>().unwrap_or(f64::INFINITY), p.to_string())
+/// Parameters in suite order, as `just compare` sorts them (numbers numerically).
+pub fn param_order(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    bench::param_key(a)
+        .partial_cmp(&bench::param_key(b))
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 fn timing(r: &BenchResult) -> String {
@@ -581,11 +580,7 @@ fn bench_group(
     let functions: Vec<&str> = keys.iter().map(|k| k.0).collect();
     keys.sort_by(|a, b| {
         let rank = |k: &(&str, Option<&str>)| functions.iter().position(|f| *f == k.0);
-        rank(a).cmp(&rank(b)).then(
-            param_order(a.1)
-                .partial_cmp(&param_order(b.1))
-                .unwrap_or(std::cmp::Ordering::Equal),
-        )
+        rank(a).cmp(&rank(b)).then(param_order(a.1, b.1))
     });
     let _ = writeln!(
         out,
@@ -600,12 +595,10 @@ fn bench_group(
         let a = reference.iter().find(|r| key(r) == k);
         let b = reader.iter().find(|r| key(r) == k);
         let any = a.or(b).expect("every key comes from one side");
-        let ratio = match (a, b) {
-            (Some(a), Some(b)) if b.median_ns > 0.0 => {
-                bench::speed_words(a.median_ns / b.median_ns)
-            }
-            _ => "—".into(),
-        };
+        let ratio = a
+            .zip(b)
+            .and_then(|(a, b)| bench::speedup(a, b))
+            .map_or_else(|| "—".into(), bench::speed_words);
         let yours = match b {
             Some(b) => timing(b),
             None if reader_ran => "—".into(),

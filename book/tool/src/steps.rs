@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use mmap_lab::Report;
@@ -50,23 +50,28 @@ fn cargo_bin() -> Option<PathBuf> {
         .map(|home| home.join("bin"))
 }
 
-/// Finds mdBook 0.5.4, installing it with `cargo install --locked` when it is missing or
-/// another version, and returns the command to run it.
-pub fn ensure_mdbook() -> anyhow::Result<PathBuf> {
-    let candidates = [
+/// mdBook 0.5.4 where it is usually found — on `PATH`, else in `cargo install`'s directory
+/// (`$CARGO_HOME/bin` or `~/.cargo/bin`) — as the command to run it; `None` when neither has
+/// that version.
+pub fn find_mdbook() -> Option<PathBuf> {
+    [
         Some(PathBuf::from("mdbook")),
         cargo_bin().map(|b| b.join("mdbook")),
-    ];
-    for c in candidates.iter().flatten() {
-        if mdbook_version(c).as_deref() == Some(MDBOOK_VERSION) {
-            step(&format!("mdbook {MDBOOK_VERSION} found"));
-            return Ok(c.clone());
-        }
+    ]
+    .into_iter()
+    .flatten()
+    .find(|c| mdbook_version(c).as_deref() == Some(MDBOOK_VERSION))
+}
+
+/// Finds mdBook 0.5.4 ([`find_mdbook`]), installing it with `cargo install --locked` when it
+/// is missing or another version, and returns the command to run it.
+pub fn ensure_mdbook() -> anyhow::Result<PathBuf> {
+    if let Some(found) = find_mdbook() {
+        step(&format!("mdbook {MDBOOK_VERSION} found"));
+        return Ok(found);
     }
-    let found = candidates
-        .iter()
-        .flatten()
-        .find_map(|c| mdbook_version(c))
+    let found = mdbook_version(Path::new("mdbook"))
+        .or_else(|| cargo_bin().and_then(|b| mdbook_version(&b.join("mdbook"))))
         .map_or("not installed".to_string(), |v| format!("found {v}"));
     step(&format!(
         "mdbook {MDBOOK_VERSION} is needed ({found}): installing it with \
@@ -79,17 +84,79 @@ pub fn ensure_mdbook() -> anyhow::Result<PathBuf> {
         "--version",
         MDBOOK_VERSION,
     ]))?;
-    for c in candidates.iter().flatten() {
-        if mdbook_version(c).as_deref() == Some(MDBOOK_VERSION) {
-            return Ok(c.clone());
-        }
+    find_mdbook().with_context(|| {
+        format!(
+            "mdbook {MDBOOK_VERSION} was installed but cannot be found; add ~/.cargo/bin to PATH"
+        )
+    })
+}
+
+/// Runs every lesson into `staging` (emptied first) and, only when every one succeeded,
+/// moves the reports into `book/reference/`, so a failed run leaves the committed
+/// reference as it was instead of a mix of old and new reports.
+pub fn record_reference(paths: &Paths) -> anyhow::Result<()> {
+    let staging = paths.target.join("reference-staging");
+    stage_then_move(&staging, &paths.reference(), |dir| run_lessons(paths, dir))
+}
+
+/// Gives `run` the empty folder `staging` to write into. When it reports no failure, moves
+/// every file it wrote into `dest`, each replacing the file of that name; otherwise leaves
+/// `dest` untouched and fails naming the failures. `staging` is removed either way.
+pub fn stage_then_move(
+    staging: &Path,
+    dest: &Path,
+    run: impl FnOnce(&Path) -> anyhow::Result<Vec<String>>,
+) -> anyhow::Result<()> {
+    if staging.exists() {
+        std::fs::remove_dir_all(staging)
+            .with_context(|| format!("remove {}", staging.display()))?;
     }
-    bail!("mdbook {MDBOOK_VERSION} was installed but cannot be found; add ~/.cargo/bin to PATH")
+    std::fs::create_dir_all(staging).with_context(|| format!("create {}", staging.display()))?;
+    let outcome = run(staging).and_then(|failures| {
+        if !failures.is_empty() {
+            bail!(
+                "nothing was changed in {}: {}",
+                dest.display(),
+                failures.join("; ")
+            );
+        }
+        move_all(staging, dest)
+    });
+    let _ = std::fs::remove_dir_all(staging);
+    outcome
+}
+
+/// Moves every file of `from` into `dest`: first a copy of each beside its place, then the
+/// renames, so an error while copying (a full disk) changes nothing in `dest`. (`from` may
+/// be on another filesystem, where a plain rename fails.)
+fn move_all(from: &Path, dest: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dest).with_context(|| format!("create {}", dest.display()))?;
+    let mut copied = Vec::new();
+    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
+        let path = entry?.path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        let tmp = dest.join(format!(".{}.new", name.to_string_lossy()));
+        if let Err(e) = std::fs::copy(&path, &tmp) {
+            for (tmp, _) in &copied {
+                let _ = std::fs::remove_file(tmp);
+            }
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("write {}", tmp.display()));
+        }
+        copied.push((tmp, dest.join(name)));
+    }
+    for (tmp, path) in copied {
+        std::fs::rename(&tmp, &path).with_context(|| format!("write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Builds every lesson (release) and runs each with `--format json`, writing
-/// `<out_dir>/lesson-NN.json`. A lesson that fails is reported and its old result removed;
-/// the others still run. Returns the failures.
+/// `<out_dir>/lesson-NN.json`. A lesson that fails is reported and its old result in
+/// `out_dir` removed (so the book does not show it as this run's); the others still run.
+/// Returns the failures.
 pub fn run_lessons(paths: &Paths, out_dir: &Path) -> anyhow::Result<Vec<String>> {
     let lessons = paths.lessons()?;
     if lessons.is_empty() {
@@ -167,9 +234,15 @@ pub fn run_lessons(paths: &Paths, out_dir: &Path) -> anyhow::Result<Vec<String>>
     Ok(failures)
 }
 
-/// Runs the quick benchmark suite and exports it to `target/bench-results.json`.
+/// Runs the quick benchmark suite and exports it to `target/bench-results.json` — only
+/// this run's results: the export rejects any older than its start.
 pub fn run_quick_benches(paths: &Paths) -> anyhow::Result<()> {
     step("running the quick benchmarks (cargo bench -p mmap-benches, MMAP_BENCH_QUICK=1)");
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("the clock is before 1970")?
+        .as_secs()
+        .to_string();
     run(Command::new("cargo")
         .current_dir(&paths.workspace)
         .env("MMAP_BENCH_QUICK", "1")
@@ -190,6 +263,8 @@ pub fn run_quick_benches(paths: &Paths) -> anyhow::Result<()> {
         "export",
         "--mode",
         "quick",
+        "--since",
+        &since,
     ]))
 }
 
@@ -285,4 +360,67 @@ pub fn serve(paths: &Paths, mdbook: &Path, extra: &[String]) -> anyhow::Result<(
     cmd.arg("serve").arg(paths.book()).args(extra);
     preprocessor_env(&mut cmd)?;
     run(&mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn a_failed_run_changes_nothing_and_a_full_one_replaces_every_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (staging, dest) = (tmp.path().join("staging"), tmp.path().join("reference"));
+        std::fs::create_dir_all(&dest).unwrap();
+        for n in [1, 2] {
+            std::fs::write(dest.join(format!("lesson-0{n}.json")), "old").unwrap();
+        }
+        std::fs::create_dir_all(&staging).unwrap();
+        std::fs::write(staging.join("left-over.json"), "a crashed run's").unwrap();
+
+        // Lesson 1 ran, lesson 2 failed: both old reports stay, nothing new comes in.
+        let err = stage_then_move(&staging, &dest, |dir| {
+            assert!(
+                std::fs::read_dir(dir).unwrap().next().is_none(),
+                "staging starts empty"
+            );
+            std::fs::write(dir.join("lesson-01.json"), "new").unwrap();
+            Ok(vec!["lesson 2 exited with 1".into()])
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("lesson 2 exited with 1"), "{err}");
+        assert_eq!(read(&dest.join("lesson-01.json")), "old");
+        assert_eq!(read(&dest.join("lesson-02.json")), "old");
+        assert!(!staging.exists());
+
+        // An error of the run itself: the same.
+        let err = stage_then_move(&staging, &dest, |dir| {
+            std::fs::write(dir.join("lesson-01.json"), "new").unwrap();
+            bail!("cargo build failed")
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("cargo build failed"), "{err}");
+        assert_eq!(read(&dest.join("lesson-01.json")), "old");
+
+        // Every lesson ran: every report is replaced, and nothing else is left behind.
+        stage_then_move(&staging, &dest, |dir| {
+            for n in [1, 2] {
+                std::fs::write(dir.join(format!("lesson-0{n}.json")), "new").unwrap();
+            }
+            Ok(Vec::new())
+        })
+        .unwrap();
+        assert_eq!(read(&dest.join("lesson-01.json")), "new");
+        assert_eq!(read(&dest.join("lesson-02.json")), "new");
+        let mut names: Vec<String> = std::fs::read_dir(&dest)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["lesson-01.json", "lesson-02.json"]);
+        assert!(!staging.exists());
+    }
 }

@@ -87,18 +87,9 @@ fn reference_only_pages_say_how_to_add_yours_and_list_every_claim() {
     assert!(text("status.md").contains("reference machine's"));
 }
 
-fn mdbook() -> Option<&'static str> {
-    Command::new("mdbook")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| String::from_utf8_lossy(&o.stdout).contains(mmap_book::steps::MDBOOK_VERSION))
-        .map(|_| "mdbook")
-}
-
 #[test]
 fn mdbook_build_fails_on_a_broken_include_and_names_it() {
-    let Some(mdbook) = mdbook() else {
+    let Some(mdbook) = mmap_book::steps::find_mdbook() else {
         let required = std::env::var("MMAP_BOOK_BROWSER_TEST").is_ok_and(|v| v == "1");
         assert!(!required, "mdbook 0.5.4 is not installed");
         eprintln!("SKIPPED: mdbook 0.5.4 is not installed");
@@ -125,7 +116,7 @@ fn mdbook_build_fails_on_a_broken_include_and_names_it() {
     );
     let build = |chapter: &str| {
         write(&ws.join("book/src/02-x.md"), chapter);
-        Command::new(mdbook)
+        Command::new(&mdbook)
             .arg("build")
             .arg(ws.join("book"))
             .env_remove("MDBOOK_PREPROCESSOR__MMAP__COMMAND")
@@ -154,4 +145,34 @@ fn mdbook_build_fails_on_a_broken_include_and_names_it() {
         "{err}"
     );
     assert!(err.contains("generated/lesson-09/results.md"), "{err}");
+}
+
+#[test]
+fn build_help_is_help_and_an_unknown_flag_is_bad_usage() {
+    let book = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mmap-book"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for help in [&["build", "--help"][..], &["build", "-h"], &["help"]] {
+        let out = book(help);
+        assert_eq!(out.status.code(), Some(0), "{help:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("--no-run"), "{help:?}: {text}");
+    }
+    for bad in [
+        &["build", "--bogus"][..],
+        &["build", "--dest"],
+        &["frobnicate"],
+        &[],
+    ] {
+        let out = book(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("mmap-book: ") && err.contains("usage: mmap-book"),
+            "{bad:?}: {err}"
+        );
+    }
 }

@@ -52,23 +52,6 @@ fn find_chromium() -> Option<PathBuf> {
         .find(|p| works(p, "--version"))
 }
 
-fn find_mdbook() -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    [
-        Some(PathBuf::from("mdbook")),
-        home.map(|h| h.join("bin/mdbook")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| {
-        Command::new(p).arg("--version").output().is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout).contains(mmap_book::steps::MDBOOK_VERSION)
-        })
-    })
-}
-
 /// Chromium, killed when dropped.
 struct Browser(Child);
 
@@ -255,7 +238,7 @@ fn lesson_5_and_the_scoreboard_render_in_chromium() {
     let Some(chromium) = find_chromium() else {
         return unavailable("chromium is not installed");
     };
-    if find_mdbook().is_none() {
+    if mmap_book::steps::find_mdbook().is_none() {
         return unavailable("mdbook 0.5.4 is not installed");
     }
     let paths = Paths::of_this_checkout();

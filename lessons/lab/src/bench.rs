@@ -5,11 +5,14 @@
 //! Criterion writes, for every benchmark, `<criterion dir>/<group>/<function>/<param>/new/`
 //! with `benchmark.json` (the id and the throughput) and `estimates.json` (the statistics).
 //! This module is the only place that reads those files, so a criterion upgrade that
-//! changes them breaks here, loudly, and nowhere else.
+//! changes them breaks here, loudly, and nowhere else. Beside them, a bench target that skips
+//! a benchmark on this machine leaves a note ([`mark_skipped`]), so that an export reports it
+//! as skipped rather than missing.
 
+use std::collections::HashSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -25,9 +28,21 @@ pub struct BenchResults {
     /// When the results were exported, in seconds since the Unix epoch.
     pub created_unix: u64,
     /// [`BenchResults::read_criterion`] sorts them by group, function, then parameter
-    /// (numerically when it is a number); `bench-results export` puts them in the suite's
-    /// order, each size's methods side by side.
+    /// (numerically when it is a number); [`BenchResults::read_run`] (`bench-results export`)
+    /// keeps the suite's order, each size's methods side by side.
     pub benchmarks: Vec<BenchResult>,
+    /// Benchmarks of the suite that did not run on this machine, and why (such as too little
+    /// free memory). Files written before skips were recorded have none.
+    #[serde(default)]
+    pub skipped: Vec<SkippedBench>,
+}
+
+/// A benchmark the suite skipped on one machine, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedBench {
+    /// Criterion's full id, e.g. `seq_scan/fs_read/268435456`.
+    pub id: String,
+    pub why: String,
 }
 
 /// One benchmark: the median time of one iteration with its confidence interval.
@@ -52,12 +67,25 @@ impl BenchResult {
     /// Bytes per second at the median time, when the benchmark has a byte throughput.
     pub fn bytes_per_second(&self) -> Option<f64> {
         let bytes = self.throughput_bytes?;
-        (self.median_ns > 0.0).then(|| bytes as f64 / (self.median_ns * 1e-9))
+        usable(self.median_ns).then(|| bytes as f64 / (self.median_ns * 1e-9))
     }
 }
 
+/// Whether a median can be divided by and into: a finite time above zero.
+fn usable(ns: f64) -> bool {
+    ns.is_finite() && ns > 0.0
+}
+
+/// Reference time ÷ your time (above 1 yours is faster), when both medians are finite times
+/// above zero.
+pub fn speedup(reference: &BenchResult, mine: &BenchResult) -> Option<f64> {
+    (usable(reference.median_ns) && usable(mine.median_ns))
+        .then(|| reference.median_ns / mine.median_ns)
+}
+
 impl BenchResults {
-    /// Reads every benchmark under `criterion_dir` (normally `target/criterion`).
+    /// Reads every benchmark under `criterion_dir` (normally `target/criterion`), however
+    /// old, and the benchmarks noted as skipped since their last result.
     ///
     /// Fails when the directory is missing, holds no benchmark, or a file does not have the
     /// shape this module knows (a criterion upgrade changed it).
@@ -66,43 +94,115 @@ impl BenchResults {
         machine: Machine,
         mode: &str,
     ) -> anyhow::Result<BenchResults> {
-        if !criterion_dir.is_dir() {
-            bail!(
-                "{} does not exist: no benchmark has run yet",
-                criterion_dir.display()
-            );
+        let mut results = BenchResults::new(machine, mode);
+        for found in scan(criterion_dir)? {
+            match found.outcome {
+                Outcome::Measured(r) => results.benchmarks.push(r),
+                Outcome::Skipped(s) => results.skipped.push(s),
+            }
         }
-        let mut dirs = Vec::new();
-        find_new_dirs(criterion_dir, &mut dirs)
-            .with_context(|| format!("reading {}", criterion_dir.display()))?;
-        let mut benchmarks = dirs
-            .iter()
-            .map(|dir| read_one(dir))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        if benchmarks.is_empty() {
+        if results.benchmarks.is_empty() {
             bail!("{} holds no benchmark results", criterion_dir.display());
         }
-        benchmarks.sort_by(|a, b| {
+        results.benchmarks.sort_by(|a, b| {
             sort_key(a)
                 .partial_cmp(&sort_key(b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        Ok(BenchResults {
+        Ok(results)
+    }
+
+    /// Reads one run of a suite from `criterion_dir`: exactly the benchmarks `ids`, in that
+    /// order, each measured — or noted as skipped — at `since_unix` (seconds since the Unix
+    /// epoch, when the run started) or later.
+    ///
+    /// Fails naming the benchmarks that have no result, or only one older than `since_unix`
+    /// (left by an earlier run, perhaps of the other mode), so one run's numbers are never
+    /// mixed with another's. Fails too when a median is not a time above zero.
+    pub fn read_run(
+        criterion_dir: &Path,
+        machine: Machine,
+        mode: &str,
+        ids: &[String],
+        since_unix: u64,
+    ) -> anyhow::Result<BenchResults> {
+        let since = UNIX_EPOCH + Duration::from_secs(since_unix);
+        let mut found = scan(criterion_dir)?;
+        let mut results = BenchResults::new(machine, mode);
+        let (mut missing, mut stale) = (Vec::new(), Vec::new());
+        for id in ids {
+            match found.iter().position(|f| f.id == *id) {
+                None => missing.push(id.as_str()),
+                Some(i) if found[i].written < since => stale.push(id.as_str()),
+                Some(i) => match found.swap_remove(i).outcome {
+                    Outcome::Measured(r) => results.benchmarks.push(r),
+                    Outcome::Skipped(s) => results.skipped.push(s),
+                },
+            }
+        }
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("no result for {}", list(&missing)));
+        }
+        if !stale.is_empty() {
+            problems.push(format!(
+                "only results older than this run (from an earlier one) for {}",
+                list(&stale)
+            ));
+        }
+        if !problems.is_empty() {
+            bail!(
+                "{} has {} of the {} benchmarks of the {mode} suite",
+                criterion_dir.display(),
+                problems.join(", and "),
+                ids.len()
+            );
+        }
+        results.validate()?;
+        Ok(results)
+    }
+
+    fn new(machine: Machine, mode: &str) -> BenchResults {
+        BenchResults {
             machine,
             mode: mode.to_string(),
             created_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
-            benchmarks,
-        })
+            benchmarks: Vec::new(),
+            skipped: Vec::new(),
+        }
     }
 
-    /// Loads results saved by [`BenchResults::save`].
+    /// Loads results saved by [`BenchResults::save`]. Fails on a file that is not one, has a
+    /// median that is not a finite time above zero, or has a benchmark twice.
     pub fn load(path: &Path) -> anyhow::Result<BenchResults> {
         let text =
             fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a bench results file", path.display()))
+        let results: BenchResults = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a bench results file", path.display()))?;
+        results
+            .validate()
+            .with_context(|| format!("{} holds unusable results", path.display()))?;
+        Ok(results)
+    }
+
+    /// What comparing needs: every median a finite time above zero, every id once.
+    fn validate(&self) -> anyhow::Result<()> {
+        let mut seen = HashSet::new();
+        for b in &self.benchmarks {
+            if !usable(b.median_ns) {
+                bail!(
+                    "{} has a median of {} ns, not a time above zero",
+                    b.id,
+                    b.median_ns
+                );
+            }
+            if !seen.insert(b.id.as_str()) {
+                bail!("{} is there twice", b.id);
+            }
+        }
+        Ok(())
     }
 
     /// Saves the results as pretty JSON, creating the parent directory if needed.
@@ -121,28 +221,108 @@ impl BenchResults {
     }
 }
 
+/// `a, b, c` or `a, b, c and 4 more`: ids for a one-line message.
+fn list(ids: &[&str]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = ids[..ids.len().min(SHOWN)].join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
+}
+
 /// Suite order: group, function, then parameter (numerically when it is a number).
 fn sort_key(b: &BenchResult) -> (&str, &str, Option<(f64, &str)>) {
     (&b.group, &b.function, param_key(b.parameter.as_deref()))
 }
 
-fn param_key(param: Option<&str>) -> Option<(f64, &str)> {
+/// Orders parameters numerically when they are numbers (`4096` before `1048576`), others
+/// after them by name.
+pub fn param_key(param: Option<&str>) -> Option<(f64, &str)> {
     param.map(|p| (p.parse::<f64>().unwrap_or(f64::INFINITY), p))
 }
 
+/// The note a bench target leaves in a benchmark's directory when it skips it; criterion
+/// writes no file of that name.
+const SKIPPED_FILE: &str = "mmap-skipped.json";
+
+/// Notes in `criterion_dir` that the suite skipped benchmark `id` on this machine, and why,
+/// so the export of the run reports it as skipped instead of missing. A later result of the
+/// same benchmark supersedes the note.
+pub fn mark_skipped(criterion_dir: &Path, id: &str, why: &str) -> anyhow::Result<()> {
+    let dir = id
+        .split('/')
+        .fold(criterion_dir.to_path_buf(), |dir, part| dir.join(part));
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let note = SkippedBench {
+        id: id.to_string(),
+        why: why.to_string(),
+    };
+    let path = dir.join(SKIPPED_FILE);
+    fs::write(&path, serde_json::to_string_pretty(&note)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What criterion's directory says about one benchmark: its latest result or the note that
+/// it was skipped, whichever was written last, and when.
+struct Found {
+    id: String,
+    outcome: Outcome,
+    written: SystemTime,
+}
+
+enum Outcome {
+    Measured(BenchResult),
+    Skipped(SkippedBench),
+}
+
+/// Everything under `criterion_dir`, one [`Found`] per benchmark id.
+fn scan(criterion_dir: &Path) -> anyhow::Result<Vec<Found>> {
+    if !criterion_dir.is_dir() {
+        bail!(
+            "{} does not exist: no benchmark has run yet",
+            criterion_dir.display()
+        );
+    }
+    let mut all = Vec::new();
+    scan_dir(criterion_dir, &mut all)
+        .with_context(|| format!("reading {}", criterion_dir.display()))?;
+    let mut newest: Vec<Found> = Vec::new();
+    for f in all {
+        match newest.iter_mut().find(|n| n.id == f.id) {
+            Some(n) if n.written < f.written => *n = f,
+            Some(_) => {}
+            None => newest.push(f),
+        }
+    }
+    Ok(newest)
+}
+
 /// Collects every `.../new` directory that holds a `benchmark.json` (criterion's latest
-/// run; `base` and named baselines are ignored).
-fn find_new_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// run; `base` and named baselines are ignored) and every skip note.
+fn scan_dir(dir: &Path, out: &mut Vec<Found>) -> anyhow::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if !entry.file_type()?.is_dir() {
-            continue;
-        }
         let path = entry.path();
-        if entry.file_name() == "new" && path.join("benchmark.json").is_file() {
-            out.push(path);
+        if !entry.file_type()?.is_dir() {
+            if entry.file_name() == SKIPPED_FILE {
+                let note: SkippedBench = serde_json::from_str(&fs::read_to_string(&path)?)
+                    .with_context(|| format!("{} is not a skip note", path.display()))?;
+                out.push(Found {
+                    id: note.id.clone(),
+                    outcome: Outcome::Skipped(note),
+                    written: fs::metadata(&path)?.modified()?,
+                });
+            }
+        } else if entry.file_name() == "new" && path.join("benchmark.json").is_file() {
+            let result = read_one(&path)?;
+            out.push(Found {
+                id: result.id.clone(),
+                outcome: Outcome::Measured(result),
+                written: fs::metadata(path.join("estimates.json"))?.modified()?,
+            });
         } else {
-            find_new_dirs(&path, out)?;
+            scan_dir(&path, out)?;
         }
     }
     Ok(())
@@ -262,10 +442,7 @@ pub fn compare(reference: &BenchResults, mine: &BenchResults) -> Comparison {
         .map(|b| {
             let r = reference.get(&b.id);
             let m = mine.get(&b.id);
-            let speedup = match (r, m) {
-                (Some(r), Some(m)) if m.median_ns > 0.0 => Some(r.median_ns / m.median_ns),
-                _ => None,
-            };
+            let speedup = r.zip(m).and_then(|(r, m)| speedup(r, m));
             ComparedBench {
                 id: b.id.clone(),
                 group: b.group.clone(),
@@ -322,8 +499,9 @@ fn speed_than(speedup: f64) -> String {
     }
 }
 
-/// A parameter for people: the suite's numeric parameters are byte sizes.
-fn fmt_param(param: &str) -> String {
+/// A parameter for people: the suite's numeric parameters are byte sizes (`4096` reads
+/// `4 KiB`), anything else reads as written.
+pub fn fmt_param(param: &str) -> String {
     match param.parse::<u64>() {
         Ok(n) if n >= 1024 => {
             let mut unit = 0;
@@ -388,6 +566,15 @@ fn findings(reference: &BenchResults, mine: &BenchResults, rows: &[ComparedBench
             "{one_side} benchmark(s) ran on one side only (shown as —)"
         ));
     }
+    for (side, results) in [("your machine", mine), ("the reference", reference)] {
+        for s in &results.skipped {
+            out.push(format!(
+                "{} was skipped on {side}: {}",
+                display_skipped(&s.id),
+                s.why
+            ));
+        }
+    }
     let mut groups: Vec<&str> = Vec::new();
     for r in rows {
         if !groups.contains(&r.group.as_str()) {
@@ -416,6 +603,14 @@ fn display_id(r: &ComparedBench) -> String {
     }
 }
 
+/// A skipped benchmark's id, its size parameter printed for people like [`display_id`].
+fn display_skipped(id: &str) -> String {
+    match id.split('/').collect::<Vec<_>>().as_slice() {
+        [group, function, param] => format!("{group}/{function}/{}", fmt_param(param)),
+        _ => id.to_string(),
+    }
+}
+
 /// The kind of a method: the first word of its name, so `mmap` and `mmap_populate` are one
 /// kind and `fs_read` another.
 fn kind(function: &str) -> &str {
@@ -438,7 +633,7 @@ fn leaders(rows: &[&ComparedBench]) -> Vec<String> {
     for param in params.iter().copied() {
         let both: Vec<(&str, f64, f64)> = rows
             .iter()
-            .filter(|r| r.parameter.as_deref() == param)
+            .filter(|r| r.parameter.as_deref() == param && r.speedup.is_some())
             .filter_map(|r| Some((r.function.as_str(), r.reference_ns?, r.mine_ns?)))
             .collect();
         if both.len() < 2 {
@@ -634,6 +829,140 @@ mod tests {
         assert_eq!(result(0.0, Some(1)).bytes_per_second(), None);
     }
 
+    /// Sets the modification time of `path` to `unix` seconds.
+    fn touch(path: &Path, unix: u64) {
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(UNIX_EPOCH + Duration::from_secs(unix))
+            .unwrap();
+    }
+
+    /// Writes the files criterion leaves for `group/function/param`, as of `unix` seconds.
+    fn criterion_result(dir: &Path, id: &str, median_ns: f64, unix: u64) {
+        let parts: Vec<&str> = id.split('/').collect();
+        let new = parts
+            .iter()
+            .fold(dir.to_path_buf(), |d, p| d.join(p))
+            .join("new");
+        fs::create_dir_all(&new).unwrap();
+        let benchmark = serde_json::json!({
+            "group_id": parts[0], "function_id": parts[1], "value_str": parts[2],
+            "throughput": {"Bytes": 4096}, "full_id": id,
+        });
+        let interval = serde_json::json!({"lower_bound": median_ns, "upper_bound": median_ns});
+        let estimates = serde_json::json!({
+            "median": {"point_estimate": median_ns, "confidence_interval": interval},
+        });
+        for (name, json) in [("benchmark.json", benchmark), ("estimates.json", estimates)] {
+            fs::write(new.join(name), json.to_string()).unwrap();
+            touch(&new.join(name), unix);
+        }
+    }
+
+    fn skip_note(dir: &Path, id: &str, why: &str, unix: u64) {
+        mark_skipped(dir, id, why).unwrap();
+        let note = id.split('/').fold(dir.to_path_buf(), |d, p| d.join(p));
+        touch(&note.join(SKIPPED_FILE), unix);
+    }
+
+    #[test]
+    fn read_run_takes_only_this_runs_results_and_names_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let machine = Machine::detect(dir);
+        let ids: Vec<String> = ["g/a/1", "g/b/1", "g/c/1"].map(String::from).into();
+        criterion_result(dir, "g/a/1", 10.0, 2_000);
+        criterion_result(dir, "g/b/1", 20.0, 2_000);
+        // c: measured by an earlier run, skipped by this one.
+        criterion_result(dir, "g/c/1", 30.0, 1_000);
+        skip_note(dir, "g/c/1", "not enough memory", 2_000);
+        // Not part of this suite: ignored, however old.
+        criterion_result(dir, "g/other/1", 5.0, 10);
+
+        let run = BenchResults::read_run(dir, machine.clone(), "quick", &ids, 2_000).unwrap();
+        let got: Vec<&str> = run.benchmarks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(got, ["g/a/1", "g/b/1"]);
+        assert_eq!(
+            run.skipped,
+            [SkippedBench {
+                id: "g/c/1".into(),
+                why: "not enough memory".into()
+            }]
+        );
+
+        // A run that started later: a and b are an earlier run's, and say so.
+        let err = BenchResults::read_run(dir, machine.clone(), "quick", &ids, 2_001)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("only results older than this run") && err.contains("g/a/1, g/b/1"),
+            "{err}"
+        );
+
+        // c measured again after the note: the result wins.
+        criterion_result(dir, "g/c/1", 40.0, 3_000);
+        let run = BenchResults::read_run(dir, machine.clone(), "quick", &ids, 2_000).unwrap();
+        assert!(run.skipped.is_empty());
+        assert_eq!(run.get("g/c/1").map(|b| b.median_ns), Some(40.0));
+
+        // A benchmark with no result at all is named as missing.
+        let mut more = ids.clone();
+        more.push("g/d/1".into());
+        let err = BenchResults::read_run(dir, machine.clone(), "quick", &more, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no result for g/d/1"), "{err}");
+        assert!(
+            err.contains("of the 4 benchmarks of the quick suite"),
+            "{err}"
+        );
+
+        // read_criterion keeps everything; the note is older than c's result now.
+        let all = BenchResults::read_criterion(dir, machine, "quick").unwrap();
+        assert_eq!(all.benchmarks.len(), 4);
+        assert!(all.skipped.is_empty());
+    }
+
+    #[test]
+    fn load_rejects_medians_that_are_not_times_and_duplicate_ids() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("r.json");
+        let good = results("full", &[("g/a/1", 10.0), ("g/b/1", 20.0)]);
+        good.save(&path).unwrap();
+        assert_eq!(BenchResults::load(&path).unwrap(), good);
+        // (JSON has no infinity or NaN: serde_json refuses them already.)
+        for bad in [0.0, -5.0] {
+            let mut r = good.clone();
+            r.benchmarks[1].median_ns = bad;
+            r.save(&path).unwrap();
+            let err = format!("{:#}", BenchResults::load(&path).unwrap_err());
+            assert!(
+                err.contains("g/b/1 has a median of") && err.contains("not a time above zero"),
+                "{bad}: {err}"
+            );
+        }
+        let mut twice = good.clone();
+        twice.benchmarks.push(good.benchmarks[0].clone());
+        twice.save(&path).unwrap();
+        let err = format!("{:#}", BenchResults::load(&path).unwrap_err());
+        assert!(err.contains("g/a/1 is there twice"), "{err}");
+    }
+
+    #[test]
+    fn a_median_that_is_not_a_time_gives_no_ratio() {
+        for bad in [0.0, -5.0, f64::NAN, f64::INFINITY] {
+            let reference = results("full", &[("g/a/1", bad), ("g/b/1", 10.0)]);
+            let mine = results("full", &[("g/a/1", 10.0), ("g/b/1", bad)]);
+            let c = compare(&reference, &mine);
+            assert!(c.rows.iter().all(|r| r.speedup.is_none()), "{bad}");
+            // No "inf× slower" or "NaN× slower".
+            let text = c.to_text();
+            assert!(!text.contains('×'), "{text}");
+        }
+    }
+
     #[test]
     fn missing_or_empty_criterion_dir_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
@@ -668,6 +997,7 @@ mod tests {
             mode: mode.to_string(),
             created_unix: 0,
             benchmarks,
+            skipped: Vec::new(),
         }
     }
 
@@ -766,8 +1096,17 @@ mod tests {
                 ("small_files/mmap/4096", 8.0),
             ],
         );
+        let mut mine = mine;
+        mine.skipped.push(SkippedBench {
+            id: "small_files/read/65536".into(),
+            why: "too little memory".into(),
+        });
         let f = compare(&reference, &mine).findings.join("\n");
         assert!(f.contains("yours the quick one"), "{f}");
+        assert!(
+            f.contains("small_files/read/64 KiB was skipped on your machine: too little memory"),
+            "{f}"
+        );
         assert!(
             f.contains("at 4 KiB the fastest here is mmap, 1.50× ahead of read; on the reference read was fastest and mmap trailed read by 2.00×"),
             "{f}"
