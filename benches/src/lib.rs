@@ -19,14 +19,14 @@
 //! book uses; the full mode is the reference.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 use mmap_lab::cli::BadInput;
-use mmap_lab::data::{Content, DataDir, Spec};
+use mmap_lab::data::{Content, DataDir, Spec, target_dir};
 use mmap_lab::size;
 
 /// Full (the reference) or quick (for the book).
@@ -199,14 +199,6 @@ pub fn bench<R>(
     std::hint::black_box(routine());
     mode.timing(start.elapsed()).apply(group);
     group.bench_function(id, |b| b.iter(&mut routine));
-}
-
-/// The cargo target directory the running program was built in (`CARGO_TARGET_DIR`
-/// respected): the parent of the lessons' data directory, by the same rule.
-pub fn target_dir() -> PathBuf {
-    DataDir::default_path()
-        .parent()
-        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
 }
 
 /// Where the suite's criterion output goes and `bench-results export` reads it:

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use mmap_lab::data::DataDir;
+use mmap_lab::data::target_dir;
 
 /// The paths of one workspace checkout.
 #[derive(Debug, Clone)]
@@ -13,15 +13,6 @@ pub struct Paths {
     /// Cargo's target directory: the one this tool was built in, found from the running
     /// program like every other tool of the workspace ([`target_dir`]).
     pub target: PathBuf,
-}
-
-/// The cargo target directory the running program was built in (so `CARGO_TARGET_DIR` is
-/// respected): the parent of the lessons' data directory, by mmap-lab's rule, which
-/// `bench-results` follows too.
-pub fn target_dir() -> PathBuf {
-    DataDir::default_path()
-        .parent()
-        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
 }
 
 /// A lesson package found under `lessons/NN-slug/`.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use mmap_lab::bench::{self, BenchResult, BenchResults};
 use mmap_lab::machine::Machine;
-use mmap_lab::report::{Measurement, Report, Unit, Verdict};
+use mmap_lab::report::{Measurement, Report, Unit, Verdict, md_cell};
 use mmap_lab::{claims, size};
 
 use crate::results::Results;
@@ -201,10 +201,6 @@ fn verdict(v: Verdict) -> String {
     format!("**{}**", v.shout())
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 fn params(report: &Report) -> String {
     report
         .params
@@ -215,18 +211,6 @@ fn params(report: &Report) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn measurement<'a>(report: &'a Report, name: &str) -> Option<&'a Measurement> {
-    report.measurements.iter().find(|m| m.name == name)
-}
-
-fn label(m: &Measurement) -> &str {
-    if m.label.is_empty() {
-        &m.name
-    } else {
-        &m.label
-    }
 }
 
 /// The verdicts and measurements of lesson `n`, reference beside the reader's.
@@ -306,7 +290,12 @@ fn lesson_results(
         for (who, r) in &reports {
             match r.claims.iter().find(|c| c.id == id) {
                 Some(c) => {
-                    let _ = writeln!(out, "| {who} | {} | {} |", verdict(c.verdict), cell(&c.why));
+                    let _ = writeln!(
+                        out,
+                        "| {who} | {} | {} |",
+                        verdict(c.verdict),
+                        md_cell(&c.why)
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "| {who} | — | this run did not check it |");
@@ -330,7 +319,7 @@ fn lesson_results(
     let _ = writeln!(out, "| :--- |{}", " ---: |".repeat(reports.len()));
     for name in names {
         let found: Vec<Option<&Measurement>> =
-            reports.iter().map(|(_, r)| measurement(r, name)).collect();
+            reports.iter().map(|(_, r)| r.measurement(name)).collect();
         let Some(first) = found.iter().flatten().next() else {
             continue;
         };
@@ -341,7 +330,7 @@ fn lesson_results(
         let _ = writeln!(
             out,
             "| {} <br><small>`{name}`</small> | {} |",
-            cell(label(first)),
+            md_cell(first.display_name()),
             values.join(" | ")
         );
     }
@@ -352,7 +341,7 @@ fn lesson_results(
     if !notes.is_empty() {
         out.push('\n');
         for n in notes {
-            let _ = writeln!(out, "> {}  ", cell(&n));
+            let _ = writeln!(out, "> {}  ", md_cell(&n));
         }
     }
     out
@@ -398,7 +387,7 @@ fn machine_rows(machines: &[(&str, &Machine)]) -> String {
         ("compiler", |m| m.rustc.clone()),
     ];
     for (name, get) in fields {
-        let values: Vec<String> = machines.iter().map(|(_, m)| cell(&get(m))).collect();
+        let values: Vec<String> = machines.iter().map(|(_, m)| md_cell(&get(m))).collect();
         let _ = writeln!(out, "| {name} | {} |", values.join(" | "));
     }
     out
@@ -489,7 +478,7 @@ fn scoreboard(results: &Results, chapters: &BTreeMap<u8, String>) -> String {
             rows,
             "| `[{}]` | {} | {lesson} | {} | {} |",
             c.id,
-            cell(c.text),
+            md_cell(c.text),
             bold(&r.1),
             bold(&y.1)
         );
@@ -607,7 +596,7 @@ fn bench_group(
         let _ = writeln!(
             out,
             "| {} | {} | {} | {yours} | {ratio} |",
-            cell(&any.function),
+            md_cell(&any.function),
             param_label(any),
             a.map_or("—".into(), |a| timing(a)),
         );

@@ -95,21 +95,25 @@ pub struct DataDir {
     progress: bool,
 }
 
+/// The workspace's `target/` directory, found from the running binary (so
+/// `CARGO_TARGET_DIR` and `build.target-dir` are respected): `target/release/lesson-05` →
+/// `target`, `target/debug/deps/test-xyz` → `target`. Lessons, benchmarks and the book all
+/// find their files through it.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().ok();
+    let mut dir = exe.as_deref().and_then(Path::parent).map(Path::to_path_buf);
+    if dir.as_deref().is_some_and(|d| d.ends_with("deps")) {
+        dir = dir.and_then(|d| d.parent().map(Path::to_path_buf));
+    }
+    let target = dir.as_deref().and_then(Path::parent);
+    target.map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
+}
+
 impl DataDir {
-    /// The default: `lesson-data/` in the workspace's `target/` directory (found from the
-    /// running binary, so `CARGO_TARGET_DIR` is respected). Same filesystem as the work,
-    /// unlike `/tmp`, which is often tmpfs where nothing can be evicted.
+    /// The default: `lesson-data/` in the workspace's [`target_dir`]. Same filesystem as
+    /// the work, unlike `/tmp`, which is often tmpfs where nothing can be evicted.
     pub fn default_path() -> PathBuf {
-        let exe = std::env::current_exe().ok();
-        let mut dir = exe.as_deref().and_then(Path::parent).map(Path::to_path_buf);
-        // target/release/lesson-05 → target; target/debug/deps/test-xyz → target
-        if dir.as_deref().is_some_and(|d| d.ends_with("deps")) {
-            dir = dir.and_then(|d| d.parent().map(Path::to_path_buf));
-        }
-        let target = dir.as_deref().and_then(Path::parent);
-        target
-            .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
-            .join("lesson-data")
+        target_dir().join("lesson-data")
     }
 
     /// Opens the data directory. A directory given by the user must exist, be a directory

@@ -200,7 +200,8 @@ impl Report {
         self.measurement(name).map(|m| m.value)
     }
 
-    fn measurement(&self, name: &str) -> Option<&Measurement> {
+    /// The recorded measurement named `name`.
+    pub fn measurement(&self, name: &str) -> Option<&Measurement> {
         self.measurements.iter().find(|m| m.name == name)
     }
 
@@ -261,11 +262,11 @@ impl Report {
         let width = self
             .measurements
             .iter()
-            .map(|m| display_name(m).chars().count())
+            .map(|m| m.display_name().chars().count())
             .max()
             .unwrap_or(0);
         let line = |out: &mut String, m: &Measurement| {
-            let name = display_name(m);
+            let name = m.display_name();
             let pad = width.saturating_sub(name.chars().count());
             let _ = write!(
                 out,
@@ -372,7 +373,7 @@ impl Report {
             let _ = write!(
                 out,
                 "| {} | {} |",
-                md_cell(display_name(m)),
+                md_cell(m.display_name()),
                 m.unit.format(m.value)
             );
             if let Some(r) = reference {
@@ -393,15 +394,19 @@ impl Report {
     }
 }
 
-fn display_name(m: &Measurement) -> &str {
-    if m.label.is_empty() {
-        &m.name
-    } else {
-        &m.label
+impl Measurement {
+    /// The label, or the name where there is no label.
+    pub fn display_name(&self) -> &str {
+        if self.label.is_empty() {
+            &self.name
+        } else {
+            &self.label
+        }
     }
 }
 
-fn md_cell(text: &str) -> String {
+/// `text` made safe for one Markdown table cell (no `|`, no line breaks).
+pub fn md_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
