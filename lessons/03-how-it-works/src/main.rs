@@ -22,7 +22,6 @@
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 use anyhow::Context;
 use memmap2::{Advice, Mmap};
@@ -54,10 +53,6 @@ const MIN_SIZE: u64 = 16 << 20;
 const DEFAULT_READAHEAD: u64 = 128 << 10;
 /// Seed of the random read positions.
 const SEED: u64 = 3;
-/// How long to wait between two looks at residency while readahead is still arriving.
-const SETTLE_PAUSE: Duration = Duration::from_millis(5);
-/// At most this many looks (half a second).
-const SETTLE_LOOKS: usize = 100;
 
 fn main() -> ExitCode {
     mmap_lab::cli::main::<Args>(&LESSON, run)
@@ -111,24 +106,9 @@ fn pass(map: &Mmap, pages: &[usize], page: usize) -> anyhow::Result<Pass> {
     std::hint::black_box(sum);
     Ok(Pass {
         sample,
-        resident: settled_residency(map)?,
+        resident: cache::settled(|| cache::resident_pages(map))?,
         smaps: smaps_of(std::process::id(), map.as_ptr()),
     })
-}
-
-/// Residency once it stops changing. A fault returns as soon as its own page is read; the
-/// rest of a readahead window may still be on its way from the disk.
-fn settled_residency(map: &[u8]) -> anyhow::Result<Vec<bool>> {
-    let mut last = cache::resident_pages(map)?;
-    for _ in 0..SETTLE_LOOKS {
-        std::thread::sleep(SETTLE_PAUSE);
-        let now = cache::resident_pages(map)?;
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-    Ok(last)
 }
 
 /// Evicts the file, maps it with `advice` and touches `pages`: every page resident

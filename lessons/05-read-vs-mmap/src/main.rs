@@ -299,20 +299,10 @@ fn fits_in_ram(bytes: u64, copies: u32) -> Result<(), String> {
     }
 }
 
-/// Page-cache residency of the file in bytes once readahead has settled. A page fault or a
-/// read() returns as soon as its own pages are in, while the rest of the readahead window
-/// is still being added, so look until two looks 10 ms apart agree (at most half a second).
+/// Page-cache residency of the file in bytes once readahead has settled.
 fn cached_bytes(path: &Path) -> anyhow::Result<f64> {
-    let mut last = cache::file_residency(path)?.resident;
-    for _ in 0..50 {
-        std::thread::sleep(Duration::from_millis(10));
-        let now = cache::file_residency(path)?.resident;
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-    Ok((last * cache::page_size()) as f64)
+    let resident = cache::settled(|| Ok(cache::file_residency(path)?.resident))?;
+    Ok((resident * cache::page_size()) as f64)
 }
 
 // ---------------------------------------------------------------------------------------

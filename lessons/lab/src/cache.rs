@@ -117,6 +117,23 @@ pub fn warm(path: &Path, range: Range<u64>) -> anyhow::Result<Residency> {
     file_range_residency(path, range)
 }
 
+/// Looks at residency (with `look`) until two looks 10 ms apart agree, at most half a
+/// second. A page fault or a `read()` returns as soon as its own pages are in, while the
+/// rest of the readahead window is still arriving from the disk; counting right away
+/// catches the window half-filled.
+pub fn settled<T: PartialEq>(mut look: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut last = look()?;
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let now = look()?;
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    Ok(last)
+}
+
 /// Drops a file's pages from the page cache, so that the next access reads from disk.
 ///
 /// Unmap the file first: pages that any process still maps stay. Returns the residency
