@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
-use mmap_lab::cli::BadInput;
+use mmap_lab::BadInput;
 use mmap_lab::data::{Content, DataDir, Spec, target_dir};
 use mmap_lab::size;
 

@@ -354,11 +354,11 @@ fn lesson_report(reference: Option<&Report>, reader: Option<&Report>) -> String 
         (Some(r), reference) => (
             "Your run, as `just lesson` prints it with `--reference` (the reference machine's \
              numbers in brackets):",
-            r.to_text(reference),
+            r.to_text(reference, 100),
         ),
         (None, Some(r)) => (
             "The reference machine's run, as `just lesson` prints it:",
-            r.to_text(None),
+            r.to_text(None, 100),
         ),
         (None, None) => return String::new(),
     };

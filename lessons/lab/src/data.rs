@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::BadInput;
+use crate::error::BadInput;
 use crate::{size, sys};
 
 /// What goes into a sample file.
@@ -281,6 +281,22 @@ impl DataDir {
         }
         written?;
         Ok(file)
+    }
+
+    /// Maps one of this directory's files read-only. Refused for a file outside the
+    /// directory or without a sidecar (not made by mmap-lab).
+    pub fn map(&self, path: &Path) -> anyhow::Result<memmap2::Mmap> {
+        if path.parent() != Some(self.path.as_path()) || !sidecar(path).exists() {
+            anyhow::bail!("{} is not a data file mmap-lab made in {}", path.display(), self.path.display());
+        }
+        let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+        // SAFETY: a `&[u8]` over a map is sound only while the file's bytes do not change
+        // and its length does not shrink. mmap-lab writes a data file only whole, under a
+        // temporary name that is then renamed into place, and never writes, truncates or
+        // shortens one in place; regenerating or deleting it leaves the mapped inode alive
+        // and unchanged. Nothing else is meant to write into the data directory (README,
+        // "Data files"); a user who edits a sample while a lesson maps it breaks that.
+        unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("mmap {}", path.display()))
     }
 
     /// Deletes every file mmap-lab made here (those with a sidecar, and the sidecars), and

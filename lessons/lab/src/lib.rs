@@ -9,6 +9,13 @@
 //! - [`cache`]: page-cache residency (`mincore`) and eviction (`posix_fadvise`);
 //! - [`report`]: a lesson's result as data, rendered as text, JSON or Markdown;
 //! - [`machine`]: the fingerprint that heads every report;
+//! - [`lab`]: [`Lab`], a running lesson: its settings, data files and report, filled with
+//!   [`Lab::check`]`(id, judge, &findings)`;
+//! - [`quantity`], [`findings`], [`judge`]: typed numbers, a claim's findings that record
+//!   themselves, and the [`Judgement`] a pure judge gives them (the lesson pattern, in
+//!   `DESIGN.md`);
+//! - [`peer`]: the notes' Python (and other real programs) run beside the Rust;
+//! - [`error`]: bad input (exit 2) and measurements this run cannot make (NOT MEASURED);
 //! - [`cli`]: the flags every lesson shares and the `main` that runs a lesson;
 //! - [`claims`]: every claim of the notes, by id;
 //! - [`size`]: parsing and printing byte sizes.
@@ -21,14 +28,23 @@ pub mod cache;
 pub mod claims;
 pub mod cli;
 pub mod data;
+pub mod error;
+pub mod findings;
+pub mod judge;
+pub mod lab;
 pub mod machine;
 pub mod measure;
+pub mod peer;
+pub mod quantity;
 pub mod report;
 pub mod size;
 mod sys;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use cli::{Lab, Lesson};
+pub use error::{BadInput, NotMeasured, not_measured};
+pub use findings::{Findings, Outcome, Spread, Versus};
+pub use judge::Judgement;
+pub use lab::{Lab, Lesson};
 pub use report::{Report, Unit, Verdict};
 pub mod bench;

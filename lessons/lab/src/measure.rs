@@ -84,7 +84,33 @@ pub fn probe<T>(f: impl FnOnce() -> T) -> (T, Sample) {
 /// of the run whose wall time is the median, so one unlucky run (a context switch, a
 /// writeback burst) does not decide a verdict. Each run's result is dropped before the next
 /// run starts, so a run never begins with the previous one's memory still held.
-pub fn probe_median<T>(runs: u32, mut f: impl FnMut() -> T) -> (T, Sample) {
+pub fn probe_median<T>(runs: u32, f: impl FnMut() -> T) -> (T, Sample) {
+    let (last, mut samples) = probe_runs(runs, f);
+    samples.sort_by_key(|s| s.wall);
+    (last, samples[(samples.len() - 1) / 2])
+}
+
+/// The median of `values` (the mean of the two middle ones for an even count); NaN for
+/// none. The one median of the workspace: timed rows, lateness percentiles and Python
+/// peers all use it.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// Runs `f` `runs` times (at least once), each run probed, and returns the last result with
+/// every run's sample: for a [`Spread`](crate::findings::Spread) of wall times. Each result
+/// is dropped before the next run starts.
+pub fn probe_runs<T>(runs: u32, mut f: impl FnMut() -> T) -> (T, Vec<Sample>) {
     let runs = runs.max(1);
     let mut samples = Vec::with_capacity(runs as usize);
     for _ in 1..runs {
@@ -92,8 +118,12 @@ pub fn probe_median<T>(runs: u32, mut f: impl FnMut() -> T) -> (T, Sample) {
     }
     let (last, sample) = probe(&mut f);
     samples.push(sample);
-    samples.sort_by_key(|s| s.wall);
-    (last, samples[(samples.len() - 1) / 2])
+    (last, samples)
+}
+
+/// The wall times of `samples`, in seconds.
+pub fn walls(samples: &[Sample]) -> Vec<f64> {
+    samples.iter().map(|s| s.wall.as_secs_f64()).collect()
 }
 
 /// Makes every allocation of 128 KiB or more a fresh `mmap` that goes back to the OS when

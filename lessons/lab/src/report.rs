@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::claims;
+use crate::judge::Judgement;
 use crate::machine::Machine;
 use crate::size;
 
@@ -28,6 +29,8 @@ pub enum Unit {
     Fraction,
     #[serde(rename = "bytes/s")]
     BytesPerSecond,
+    /// Yes (1) or no (0).
+    Flag,
 }
 
 impl Unit {
@@ -39,23 +42,53 @@ impl Unit {
             Unit::Seconds => fmt_seconds(value),
             Unit::Pages => format!("{} pages", fmt_count(value)),
             Unit::Count => fmt_count(value),
-            Unit::Ratio => format!("{value:.2}×"),
-            Unit::Fraction => format!("{:.1} %", value * 100.0),
+            Unit::Ratio => format!("{}×", sig3(value)),
+            Unit::Fraction => fmt_percent(value * 100.0),
+            Unit::Flag => (if value != 0.0 { "yes" } else { "no" }).to_string(),
         }
     }
 }
 
 fn fmt_seconds(s: f64) -> String {
     let a = s.abs();
-    if a >= 1.0 {
-        format!("{s:.2} s")
+    let (v, unit) = if a >= 1.0 {
+        (s, "s")
     } else if a >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
+        (s * 1e3, "ms")
     } else if a >= 1e-6 {
-        format!("{:.2} µs", s * 1e6)
+        (s * 1e6, "µs")
     } else {
-        format!("{:.1} ns", s * 1e9)
+        (s * 1e9, "ns")
+    };
+    format!("{} {unit}", sig3(v))
+}
+
+/// Three significant figures without trailing zeros: `3.2`, `0.312`, `1250`, `26`.
+pub fn sig3(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
     }
+    let digits = v.abs().log10().floor() as i32;
+    let decimals = (2 - digits).clamp(0, 9) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// A percentage: three significant figures, but never rounded up to 100 % or down to 0 %
+/// from a value that is not exactly that.
+fn fmt_percent(p: f64) -> String {
+    let text = if p > 99.5 && p < 100.0 {
+        format!("{:.2}", p.min(99.99)).trim_end_matches('0').to_string()
+    } else if p > 0.0 && p < 0.001 {
+        "<0.001".to_string()
+    } else {
+        sig3(p)
+    };
+    format!("{text} %")
 }
 
 fn fmt_count(v: f64) -> String {
@@ -70,7 +103,7 @@ fn fmt_count(v: f64) -> String {
         }
         if v < 0.0 { format!("-{out}") } else { out }
     } else {
-        format!("{v:.2}")
+        sig3(v)
     }
 }
 
@@ -130,11 +163,17 @@ pub struct ClaimResult {
     /// The claim, quoted from the notes.
     pub claim: String,
     pub verdict: Verdict,
-    /// One sentence built from the numbers of this run.
+    /// The headline: one sentence built from the numbers of this run.
     pub why: String,
+    /// Short clauses with the numbers behind the headline.
+    #[serde(default)]
+    pub details: Vec<String>,
     /// Names of the measurements the verdict rests on.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// The few of them a reader should see first (the book's claim card shows these).
+    #[serde(default)]
+    pub key: Vec<String>,
 }
 
 /// Everything a lesson run found. See the crate docs for the JSON shape.
@@ -176,25 +215,6 @@ impl Report {
         self.params.insert(key.to_string(), value);
     }
 
-    /// Records a measurement and returns its value, so verdicts are written in terms of
-    /// what was recorded. A value that is not finite (a division by a zero time) is not
-    /// recorded; a note says so instead.
-    pub fn measure(&mut self, name: &str, label: &str, value: f64, unit: Unit) -> f64 {
-        if value.is_finite() {
-            self.measurements.push(Measurement {
-                name: name.to_string(),
-                value,
-                unit,
-                label: label.to_string(),
-            });
-        } else {
-            self.note(format!(
-                "{name} ({label}) could not be computed in this run"
-            ));
-        }
-        value
-    }
-
     /// The value of a recorded measurement.
     pub fn value(&self, name: &str) -> Option<f64> {
         self.measurement(name).map(|m| m.value)
@@ -206,16 +226,18 @@ impl Report {
     }
 
     /// Records the verdict on claim `id`, quoting the claim from the notes. `evidence`
-    /// names the measurements the verdict rests on (they are printed under the claim).
-    pub fn claim(&mut self, id: &str, verdict: Verdict, why: impl Into<String>, evidence: &[&str]) {
+    /// names the measurements the verdict rests on, `key` the few of them to show first.
+    pub fn claim(&mut self, id: &str, judgement: Judgement, evidence: Vec<String>, key: Vec<String>) {
         let claim = claims::get(id).map_or("(not a claim of the notes)", |c| c.text);
         debug_assert!(claims::get(id).is_some(), "unknown claim id {id}");
         self.claims.push(ClaimResult {
             id: id.to_string(),
             claim: claim.to_string(),
-            verdict,
-            why: why.into(),
-            evidence: evidence.iter().map(|s| s.to_string()).collect(),
+            verdict: judgement.verdict,
+            why: judgement.headline,
+            details: judgement.details,
+            evidence,
+            key,
         });
     }
 
@@ -242,55 +264,59 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 
-    /// The terminal rendering; with a reference, each number gets the reference's beside it.
-    pub fn to_text(&self, reference: Option<&Report>) -> String {
+    /// The terminal rendering, wrapped to `width` columns; with a reference, each number
+    /// gets the reference's beside it.
+    pub fn to_text(&self, reference: Option<&Report>, width: usize) -> String {
+        let width = width.clamp(50, 140);
         let mut out = String::new();
         let head = format!("Lesson {} · {}", self.lesson, self.title);
-        let _ = writeln!(out, "{head}   {}", self.machine.summary());
-        let _ = writeln!(out, "{}", "─".repeat(head.chars().count().max(40)));
-        if !self.params.is_empty() {
-            let params: Vec<String> = self
-                .params
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let _ = writeln!(out, "parameters: {}", params.join(" "));
-        }
+        let _ = writeln!(out, "{head}");
+        let _ = writeln!(out, "{}", "─".repeat(head.chars().count().max(40).min(width)));
+        wrap_into(&mut out, &format!("machine: {}", self.machine.summary()), width, "", "  ");
         if let Some(r) = reference {
-            let _ = writeln!(out, "reference:  {}", r.machine.summary());
+            wrap_into(&mut out, &format!("reference: {}", r.machine.summary()), width, "", "  ");
         }
-        let width = self
+        if !self.params.is_empty() {
+            let params: Vec<String> = self.params.iter().map(|(k, v)| param_text(k, v)).collect();
+            wrap_into(&mut out, &format!("parameters: {}", params.join(" · ")), width, "", "  ");
+        }
+        let label_width = self
             .measurements
             .iter()
             .map(|m| m.display_name().chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(width / 2);
         let line = |out: &mut String, m: &Measurement| {
-            let name = m.display_name();
-            let pad = width.saturating_sub(name.chars().count());
-            let _ = write!(
-                out,
-                "    {name}{} {:>12}",
-                " ".repeat(pad),
-                m.unit.format(m.value)
-            );
+            let mut value = m.unit.format(m.value);
             if let Some(r) = reference.and_then(|r| r.measurement(&m.name)) {
-                let _ = write!(out, "   (reference {})", r.unit.format(r.value));
+                let _ = write!(value, "   (reference {})", r.unit.format(r.value));
             }
-            out.push('\n');
+            let text = format!("{:<label_width$}  {value}", m.display_name());
+            if text.chars().count() + 6 <= width {
+                let _ = writeln!(out, "      {text}");
+            } else {
+                // The label wraps; the value (and the reference's) stays whole below it.
+                wrap_into(out, m.display_name(), width, "      ", "        ");
+                let _ = writeln!(out, "          {value}");
+            }
         };
         for c in &self.claims {
-            let _ = writeln!(out, "\nClaim [{}] \"{}\"", c.id, c.claim);
+            out.push('\n');
+            wrap_into(&mut out, &format!("[{}] \"{}\"", c.id, c.claim), width, "", "  ");
+            let mut verdict = format!("{} — {}", c.verdict.shout(), c.why);
+            if let Some(rc) = reference.and_then(|r| r.claims.iter().find(|x| x.id == c.id)) {
+                let _ = write!(verdict, " (reference: {})", rc.verdict.shout());
+            }
+            wrap_into(&mut out, &verdict, width, "  ", "    ");
+            for d in &c.details {
+                wrap_into(&mut out, &format!("· {d}"), width, "    ", "      ");
+            }
             for name in &c.evidence {
                 if let Some(m) = self.measurement(name) {
                     line(&mut out, m);
                 }
             }
-            let _ = write!(out, "  verdict: {} — {}", c.verdict.shout(), c.why);
-            if let Some(rc) = reference.and_then(|r| r.claims.iter().find(|x| x.id == c.id)) {
-                let _ = write!(out, " (reference: {})", rc.verdict.shout());
-            }
-            out.push('\n');
         }
         let cited: Vec<&str> = self
             .claims
@@ -311,11 +337,14 @@ impl Report {
         if !self.notes.is_empty() {
             out.push('\n');
             for n in &self.notes {
-                let _ = writeln!(out, "note: {n}");
+                wrap_into(&mut out, &format!("note: {n}"), width, "", "  ");
             }
         }
-        for t in &self.try_next {
-            let _ = writeln!(out, "\nTry next: {t}");
+        if !self.try_next.is_empty() {
+            out.push('\n');
+            for t in &self.try_next {
+                wrap_into(&mut out, &format!("Try next: {t}"), width, "", "  ");
+            }
         }
         out
     }
@@ -356,7 +385,11 @@ impl Report {
                     .map_or("—", |x| x.verdict.shout());
                 let _ = write!(out, " {rv} |");
             }
-            let _ = writeln!(out, " {} |", md_cell(&c.why));
+            let mut why = md_cell(&c.why);
+            for d in &c.details {
+                let _ = write!(why, "<br>· {}", md_cell(d));
+            }
+            let _ = writeln!(out, " {why} |");
         }
         out.push('\n');
         match reference {
@@ -405,6 +438,50 @@ impl Measurement {
     }
 }
 
+/// A parameter for people: sizes (`NAME_bytes`) as sizes, flags as yes/no.
+fn param_text(key: &str, value: &serde_json::Value) -> String {
+    match (key.strip_suffix("_bytes"), value) {
+        (Some(name), serde_json::Value::Number(n)) => {
+            format!("{name} {}", size::fmt_f64(n.as_f64().unwrap_or(f64::NAN)))
+        }
+        (_, serde_json::Value::Bool(b)) => format!("{key} {}", if *b { "yes" } else { "no" }),
+        (_, serde_json::Value::String(t)) => format!("{key} {t}"),
+        _ => format!("{key} {value}"),
+    }
+}
+
+/// Appends `text` wrapped at word boundaries to `width` columns: the first line after
+/// `first`, the others after `rest`. A word longer than a line stands on a line of its own.
+pub fn wrap_into(out: &mut String, text: &str, width: usize, first: &str, rest: &str) {
+    if first.chars().count() + text.chars().count() <= width && !text.contains('\n') {
+        out.push_str(first);
+        out.push_str(text);
+        out.push('\n');
+        return;
+    }
+    let mut line = String::from(first);
+    let mut indent_len = first.chars().count();
+    let mut len = indent_len;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if len > indent_len && len + 1 + n > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(rest);
+            indent_len = rest.chars().count();
+            len = indent_len;
+        }
+        if len > indent_len {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += n;
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
 /// `text` made safe for one Markdown table cell (no `|`, no line breaks).
 pub fn md_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -413,6 +490,7 @@ pub fn md_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Verdict;
 
     fn machine() -> Machine {
         Machine {
@@ -432,13 +510,20 @@ mod tests {
     fn sample() -> Report {
         let mut r = Report::new(5, "read() vs mmap", machine());
         r.param("size_bytes", 1u64 << 30);
-        let a = r.measure("read.peak_rss", "fs::read, peak RSS", 1.07e9, Unit::Bytes);
-        let b = r.measure("mmap.rss", "mmap, 10 MiB touched, RSS", 1.2e7, Unit::Bytes);
+        r.param("cold", false);
+        for (name, label, value) in [
+            ("ram.read_peak", "fs::read, peak RSS", 1.07e9),
+            ("ram.mmap_rss", "mmap, 10 MiB touched, RSS", 1.2e7),
+        ] {
+            crate::findings::push(&mut r.measurements, name, label, value, Unit::Bytes);
+        }
+        let long = "mmap's RSS stayed a hundredth of fs::read's peak because only the touched \
+                    pages were ever loaded, while fs::read copied the whole file into the heap";
         r.claim(
             "5.ram",
-            Verdict::holds_if(b < a),
-            "mmap used less",
-            &["read.peak_rss", "mmap.rss"],
+            Judgement::new(Verdict::Holds).headline(long).detail("read: 1 GiB peak"),
+            vec!["ram.read_peak".into(), "ram.mmap_rss".into()],
+            vec!["ram.read_peak".into()],
         );
         r
     }
@@ -452,6 +537,8 @@ mod tests {
         assert_eq!(v["params"]["size_bytes"], 1u64 << 30);
         assert_eq!(v["measurements"][0]["unit"], "bytes");
         assert_eq!(v["claims"][0]["verdict"], "holds");
+        assert_eq!(v["claims"][0]["details"][0], "read: 1 GiB peak");
+        assert_eq!(v["claims"][0]["key"][0], "ram.read_peak");
         assert_eq!(
             v["claims"][0]["claim"],
             "RAM usage: read() high, mmap minimal"
@@ -461,16 +548,22 @@ mod tests {
     }
 
     #[test]
-    fn text_puts_evidence_under_its_claim_and_shows_the_reference() {
+    fn text_wraps_to_the_width_and_puts_evidence_under_its_claim() {
         let r = sample();
         let mut reference = sample();
         reference.measurements[0].value = 2.0e9;
-        let text = r.to_text(Some(&reference));
-        let claim_at = text.find("Claim [5.ram]").unwrap();
+        let text = r.to_text(Some(&reference), 60);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 60, "{} chars: {line}", line.chars().count());
+        }
+        let claim_at = text.find("[5.ram]").unwrap();
         let rss_at = text.find("fs::read, peak RSS").unwrap();
         assert!(rss_at > claim_at);
-        assert!(text.contains("verdict: HOLDS"));
+        assert!(text.contains("HOLDS — mmap's RSS"), "{text}");
+        assert!(text.contains("· read: 1 GiB peak"), "{text}");
         assert!(text.contains("(reference 1.86 GiB)"), "{text}");
+        assert!(text.contains("parameters: cold no · size 1 GiB"), "{text}");
+        assert!(text.contains("\n          11.4 MiB   (reference 11.4 MiB)\n"), "{text}");
     }
 
     #[test]
@@ -485,21 +578,19 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_values_become_notes_not_numbers() {
-        let mut r = sample();
-        r.measure("x.rate", "a rate", f64::INFINITY, Unit::BytesPerSecond);
-        assert!(r.value("x.rate").is_none());
-        assert!(r.notes[0].contains("x.rate"));
-    }
-
-    #[test]
     fn units_print_for_people() {
-        assert_eq!(Unit::Seconds.format(0.0015), "1.50 ms");
+        assert_eq!(Unit::Seconds.format(0.0015), "1.5 ms");
+        assert_eq!(Unit::Seconds.format(0.000_231_4), "231 µs");
         assert_eq!(Unit::Count.format(1234567.0), "1,234,567");
-        assert_eq!(Unit::Fraction.format(0.5), "50.0 %");
+        assert_eq!(Unit::Count.format(2.5), "2.5");
+        assert_eq!(Unit::Fraction.format(0.5), "50 %");
+        assert_eq!(Unit::Fraction.format(0.9996), "99.96 %");
+        assert_eq!(Unit::Ratio.format(3.204), "3.2×");
+        assert_eq!(Unit::Ratio.format(0.3126), "0.313×");
+        assert_eq!(Unit::Flag.format(1.0), "yes");
         assert_eq!(
             Unit::BytesPerSecond.format(2.0 * 1024.0 * 1024.0 * 1024.0),
-            "2.00 GiB/s"
+            "2 GiB/s"
         );
     }
 }

@@ -52,13 +52,7 @@ pub fn fmt_f64(bytes: f64) -> String {
         v /= 1024.0;
         unit = u;
     }
-    if v.abs() >= 100.0 {
-        format!("{v:.0} {unit}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1} {unit}")
-    } else {
-        format!("{v:.2} {unit}")
-    }
+    format!("{} {unit}", crate::report::sig3(v))
 }
 
 #[cfg(test)]
@@ -86,8 +80,8 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!(fmt(512), "512 B");
-        assert_eq!(fmt(64 << 10), "64.0 KiB");
-        assert_eq!(fmt(3 << 29), "1.50 GiB");
+        assert_eq!(fmt(64 << 10), "64 KiB");
+        assert_eq!(fmt(3 << 29), "1.5 GiB");
         assert_eq!(fmt(256 << 20), "256 MiB");
     }
 }

@@ -258,3 +258,24 @@ mod tests {
         assert_eq!(unescape_mount("/"), Path::new("/"));
     }
 }
+
+/// The width of the terminal on standard output, in columns; `None` when it is not a
+/// terminal (or elsewhere than Unix).
+#[cfg(unix)]
+pub fn terminal_width() -> Option<usize> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which points to a live,
+    // writable `winsize` for the duration of the call.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
+}
+
+#[cfg(not(unix))]
+pub fn terminal_width() -> Option<usize> {
+    None
+}

@@ -35,9 +35,24 @@ pub fn data_dir() -> tempfile::TempDir {
 /// parseable report.
 pub fn run_json(bin: &str, size: &str, extra: &[&str]) -> Run {
     let dir = data_dir();
+    let (report, stderr) = run_json_at(bin, size, extra, dir.path());
+    Run {
+        report,
+        stderr,
+        dir,
+    }
+}
+
+/// Like [`run_json`], in an existing data directory (a second run that reuses the first
+/// one's files); returns the report.
+pub fn run_json_in(bin: &str, size: &str, extra: &[&str], dir: &Path) -> Report {
+    run_json_at(bin, size, extra, dir).0
+}
+
+fn run_json_at(bin: &str, size: &str, extra: &[&str], dir: &Path) -> (Report, String) {
     let out = Command::new(bin)
         .args(["--format", "json", "--size", size, "--runs", "1", "--dir"])
-        .arg(dir.path())
+        .arg(dir)
         .args(extra)
         .output()
         .expect("run the lesson");
@@ -50,11 +65,7 @@ pub fn run_json(bin: &str, size: &str, extra: &[&str]) -> Run {
     );
     let report: Report = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not a report ({e}):\n{stdout}\nstderr: {stderr}"));
-    Run {
-        report,
-        stderr,
-        dir,
-    }
+    (report, stderr)
 }
 
 impl Run {

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use mmap_lab::cli::BadInput;
+use mmap_lab::BadInput;
 use mmap_lab::data::{self, Content, DataDir, Spec};
 
 fn dir() -> (tempfile::TempDir, DataDir) {
