@@ -135,7 +135,7 @@ pub fn main<A: LessonArgs>(
     match run_lesson(lesson, &args, run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{name}: error: {e:#}");
+            crate::files::warn(&format!("{name}: error: {}", crate::files::printable(&format!("{e:#}"))));
             if e.chain().any(|c| c.is::<BadInput>()) {
                 ExitCode::from(2)
             } else {
@@ -167,29 +167,32 @@ fn run_lesson<A: LessonArgs>(
     }
     let progress = common.format == Format::Text && std::io::stderr().is_terminal();
     let data = DataDir::open(common.dir.as_deref(), progress)?;
-    let tmpfs = data.is_tmpfs().then(|| data.path().display().to_string());
+    let tmpfs = data.is_tmpfs().then(|| crate::files::show(data.path()));
+    let outside = (common.dir.is_none() && crate::data::cargo_target_dir().is_none())
+        .then(|| crate::files::show(data.path()));
     let size = common.size.unwrap_or(lesson.default_size);
-    let mut lab = Lab::new(*lesson, size, common.cold, common.runs, data);
+    let mut lab = Lab::new(*lesson, size, (common.cold, common.clean, common.runs), data);
     if let Some(dir) = tmpfs {
         lab.note(format!(
             "{dir} is on tmpfs: files live in RAM there, so nothing can be evicted and the \
              claims that need a cold file are not measured; use --dir on a disk filesystem"
         ));
     }
-    let result = run(args, &mut lab);
-    if common.clean {
-        for spec in &lab.used {
-            lab.data.remove(spec)?;
-        }
+    if let Some(dir) = outside {
+        lab.note(format!(
+            "data files go to {dir}: this binary is not inside a cargo workspace (--dir chooses \
+             another place)"
+        ));
     }
-    result?;
+    let result = run(args, &mut lab);
     let report = lab.finish();
+    result?;
     let text = match common.format {
         Format::Text => report.to_text(reference.as_ref(), text_width()),
         Format::Json => report.to_json() + "\n",
         Format::Markdown => report.to_markdown(reference.as_ref()),
     };
-    write_stdout(&text)
+    crate::files::write_stdout(&text).context("write the report")
 }
 
 /// The columns a text report may use: the terminal's width, else `COLUMNS`, else 100.
@@ -197,14 +200,4 @@ pub fn text_width() -> usize {
     crate::sys::terminal_width()
         .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
         .unwrap_or(100)
-}
-
-/// Writes to standard output; a reader that went away (`lesson-05 | head`) is not an error.
-pub fn write_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("write the report"),
-        _ => Ok(()),
-    }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cache;
-use crate::data::{DataDir, Spec};
+use crate::data::{DataDir, InUse, Spec};
 use crate::error::{BadInput, NotMeasured, not_measured};
 use crate::findings::Findings;
 use crate::judge::Judgement;
@@ -41,7 +41,10 @@ pub struct Lab {
     pub runs: u32,
     pub data: DataDir,
     pub machine: Machine,
-    pub(crate) used: Vec<Spec>,
+    /// `--clean`: the run's files go when it ends (and when a signal interrupts it).
+    clean: bool,
+    used: Vec<Spec>,
+    held: Vec<InUse>,
     report: Report,
 }
 
@@ -49,7 +52,8 @@ pub struct Lab {
 const MAX_LEFT_COLD: f64 = 0.1;
 
 impl Lab {
-    pub(crate) fn new(lesson: Lesson, size: u64, cold: bool, runs: u32, data: DataDir) -> Lab {
+    pub(crate) fn new(lesson: Lesson, size: u64, flags: (bool, bool, u32), data: DataDir) -> Lab {
+        let (cold, clean, runs) = flags;
         let machine = Machine::detect(data.path());
         let mut report = Report::new(lesson.number, lesson.title, machine.clone());
         report.param("size_bytes", size);
@@ -62,13 +66,31 @@ impl Lab {
             runs,
             data,
             machine,
+            clean,
             used: Vec::new(),
+            held: Vec::new(),
             report,
         }
     }
 
-    /// The report, when the lesson is done.
-    pub(crate) fn finish(self) -> Report {
+    /// Ends the run: releases its files, deletes its scratch files (and with `--clean` all
+    /// its files, except those another run still uses, which it names on stderr) and returns
+    /// the report.
+    pub(crate) fn finish(mut self) -> Report {
+        self.held.clear();
+        for spec in &self.used {
+            if !(self.clean || spec.scratch) {
+                continue;
+            }
+            match self.data.remove(spec) {
+                Ok(true) => {}
+                Ok(false) => crate::files::warn(&format!(
+                    "kept {}: another lesson is using it",
+                    spec.file_name()
+                )),
+                Err(e) => crate::files::warn(&format!("could not remove {}: {e:#}", spec.file_name())),
+            }
+        }
         self.report
     }
 
@@ -133,12 +155,25 @@ impl Lab {
         self.report.try_next(command);
     }
 
-    /// The path of the sample file for `spec`, generated if needed (see [`DataDir::file`]).
-    /// `--clean` deletes it at the end.
+    /// The path of the sample file for `spec`, made if needed and held in use for the rest
+    /// of the run (see [`DataDir::acquire`]). `--clean` deletes it at the end; a scratch spec
+    /// is deleted at the end in any case.
     pub fn file(&mut self, spec: Spec) -> anyhow::Result<PathBuf> {
-        let path = self.data.file(&spec)?;
-        self.used.push(spec);
-        Ok(path)
+        Ok(self.files(vec![spec])?.remove(0))
+    }
+
+    /// Several files at once: the disk they need together is checked before any of them is
+    /// written, so a run that cannot finish writes nothing.
+    pub fn files(&mut self, specs: Vec<Spec>) -> anyhow::Result<Vec<PathBuf>> {
+        self.data.ensure_room(&specs)?;
+        let mut paths = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let held = self.data.acquire(&spec, self.clean)?;
+            paths.push(held.path().to_path_buf());
+            self.held.push(held);
+            self.used.push(spec);
+        }
+        Ok(paths)
     }
 
     /// Maps one of this run's data files read-only: the one mapping helper of the lessons.

@@ -18,7 +18,9 @@
 //! - [`error`]: bad input (exit 2) and measurements this run cannot make (NOT MEASURED);
 //! - [`cli`]: the flags every lesson shares and the `main` that runs a lesson;
 //! - [`claims`]: every claim of the notes, by id;
-//! - [`size`]: parsing and printing byte sizes.
+//! - [`size`]: parsing and printing byte sizes;
+//! - [`files`]: reading small files and writing messages so that no input hangs or panics;
+//! - [`cleanup`]: removing a run's temporary files when a signal interrupts it.
 //!
 //! Operating-system specific calls are confined to a private `sys` module. On a platform
 //! where a measurement is not available, the functions return `None` (or an error that says
@@ -26,9 +28,11 @@
 
 pub mod cache;
 pub mod claims;
+pub mod cleanup;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod files;
 pub mod findings;
 pub mod judge;
 pub mod lab;

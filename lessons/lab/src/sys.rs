@@ -108,6 +108,18 @@ pub fn fadvise_dontneed(_file: &File) -> io::Result<()> {
     ))
 }
 
+/// `posix_fadvise(POSIX_FADV_RANDOM)`: no readahead for this descriptor's reads, so a few
+/// sampled pages read only those pages. A hint: where it is not available, nothing happens.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub fn fadvise_random(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: as in `fadvise_dontneed`: a descriptor of an open file, the whole file.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_RANDOM) };
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+pub fn fadvise_random(_file: &File) {}
+
 /// Bytes available to an unprivileged user on the filesystem holding `path` (`statvfs`).
 #[cfg(unix)]
 pub fn free_disk(path: &Path) -> io::Result<u64> {

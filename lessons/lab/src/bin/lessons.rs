@@ -6,65 +6,73 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use mmap_lab::cli::write_stdout;
 use mmap_lab::data::DataDir;
+use mmap_lab::files::{printable, show, warn, write_stdout};
 use mmap_lab::{claims, size};
 
 /// The workspace's `lessons/` directory, where a lesson exists as `NN-slug/`.
 const LESSONS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [] | ["list"] => match write_stdout(&listing()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&e),
-        },
-        ["clean-data"] => {
-            let dir = DataDir::default_path();
-            if !dir.exists() {
-                println!("nothing to delete: {} does not exist", dir.display());
-                return ExitCode::SUCCESS;
-            }
-            match DataDir::open(Some(&dir), false).and_then(|d| d.clean()) {
-                Ok((files, bytes)) => {
-                    println!(
-                        "deleted {files} files ({} of disk) from {}",
-                        size::fmt(bytes),
-                        dir.display()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e),
-            }
-        }
+    // Arguments that are not UTF-8 are shown lossily and match no command.
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] | ["list"] => say(&listing()),
+        ["clean-data"] => clean_data(),
         ["package", n] => match n.parse::<u8>().ok().filter(|&n| exists(n)) {
-            Some(n) => {
-                println!("lesson-{n:02}");
-                ExitCode::SUCCESS
-            }
+            Some(n) => say(&format!("lesson-{n:02}\n")),
             None => {
-                eprintln!(
-                    "there is no lesson '{n}'; the lessons are:\n\n{}",
+                warn(&format!(
+                    "there is no lesson '{}'; the lessons are:\n\n{}",
+                    printable(n),
                     listing()
-                );
+                ));
                 ExitCode::from(2)
             }
         },
         _ => {
-            eprintln!("usage: lessons [list] | lessons package N | lessons clean-data");
+            warn("usage: lessons [list] | lessons package N | lessons clean-data");
             ExitCode::from(2)
         }
     }
 }
 
+/// Prints `text`; a full or failing stdout is an error (exit 1), a closed pipe is not.
+fn say(text: &str) -> ExitCode {
+    match write_stdout(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&anyhow::Error::from(e).context("write to stdout")),
+    }
+}
+
+fn clean_data() -> ExitCode {
+    let dir = DataDir::default_path();
+    if !dir.exists() {
+        return say(&format!("nothing to delete: {} does not exist\n", show(&dir)));
+    }
+    match DataDir::open(Some(&dir), false).and_then(|d| d.clean()) {
+        Ok(done) => {
+            let mut text = format!(
+                "deleted {} files ({} of disk) from {}\n",
+                done.files,
+                size::fmt(done.bytes),
+                show(&dir)
+            );
+            for name in &done.in_use {
+                text.push_str(&format!("kept {name}: a running lesson is using it\n"));
+            }
+            say(&text)
+        }
+        Err(e) => fail(&e),
+    }
+}
+
 fn fail(e: &anyhow::Error) -> ExitCode {
-    eprintln!("lessons: error: {e:#}");
+    warn(&format!("lessons: error: {}", printable(&format!("{e:#}"))));
     ExitCode::FAILURE
 }
 
