@@ -287,7 +287,11 @@ impl DataDir {
     /// directory or without a sidecar (not made by mmap-lab).
     pub fn map(&self, path: &Path) -> anyhow::Result<memmap2::Mmap> {
         if path.parent() != Some(self.path.as_path()) || !sidecar(path).exists() {
-            anyhow::bail!("{} is not a data file mmap-lab made in {}", path.display(), self.path.display());
+            anyhow::bail!(
+                "{} is not a data file mmap-lab made in {}",
+                path.display(),
+                self.path.display()
+            );
         }
         let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
         // SAFETY: a `&[u8]` over a map is sound only while the file's bytes do not change
