@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mmap_benches::{Mode, benchmark_ids, criterion_dir};
-use mmap_lab::bench::{BenchResults, compare};
 use mmap_lab::BadInput;
+use mmap_lab::bench::{BenchResults, compare};
 use mmap_lab::data::DataDir;
 use mmap_lab::data::target_dir;
 use mmap_lab::machine::Machine;

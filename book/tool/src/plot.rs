@@ -3,11 +3,9 @@
 //! reference's for every benchmark.
 
 use anyhow::anyhow;
-use mmap_lab::bench::BenchResult;
+use mmap_lab::bench::{BenchResult, param_label, param_order};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-
-use crate::render::{param_label, param_order};
 
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 420;

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use mmap_lab::bench::{self, BenchResult, BenchResults};
+use mmap_lab::bench::{self, BenchResult, BenchResults, param_label, param_order};
 use mmap_lab::machine::Machine;
 use mmap_lab::report::{Measurement, Report, Unit, Verdict, md_cell};
 use mmap_lab::{claims, size};
@@ -520,21 +520,6 @@ fn of_group<'a>(bench: Option<&'a BenchResults>, group: &str) -> Vec<&'a BenchRe
     bench
         .map(|b| b.benchmarks.iter().filter(|r| r.group == group).collect())
         .unwrap_or_default()
-}
-
-/// A benchmark's parameter for people, as `just compare` prints it (`4096` reads `4 KiB`).
-pub fn param_label(r: &BenchResult) -> String {
-    r.parameter
-        .as_deref()
-        .map(bench::fmt_param)
-        .unwrap_or_default()
-}
-
-/// Parameters in suite order, as `just compare` sorts them (numbers numerically).
-pub fn param_order(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
-    bench::param_key(a)
-        .partial_cmp(&bench::param_key(b))
-        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 fn timing(r: &BenchResult) -> String {

@@ -41,7 +41,11 @@ pub struct Touched {
 pub fn touch(map: &Mmap, touches: usize) -> anyhow::Result<Touched> {
     // ANCHOR: touch
     let stride = map.len() / touches;
-    let (sum, sample) = probe(|| (0..touches).map(|i| u64::from(map[i * stride])).sum::<u64>());
+    let (sum, sample) = probe(|| {
+        (0..touches)
+            .map(|i| u64::from(map[i * stride]))
+            .sum::<u64>()
+    });
     // ANCHOR_END: touch
     std::hint::black_box(sum);
     let resident = cache::settled(|| cache::residency(map))?;

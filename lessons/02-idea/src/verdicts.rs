@@ -204,11 +204,20 @@ mod tests {
         let r = vm_reference();
         assert_eq!(verdict(vm, &r), Holds);
         // RSS growing by a hundredth of the file: eager loading.
-        let eager = Vm { rss_growth: Bytes(2.6 * MIB), ..r.clone() };
+        let eager = Vm {
+            rss_growth: Bytes(2.6 * MIB),
+            ..r.clone()
+        };
         assert_eq!(verdict(vm, &eager), Depends);
-        let just_under = Vm { rss_growth: Bytes(2.5 * MIB), ..r.clone() };
+        let just_under = Vm {
+            rss_growth: Bytes(2.5 * MIB),
+            ..r.clone()
+        };
         assert_eq!(verdict(vm, &just_under), Holds);
-        let partial = Vm { virt_growth: Bytes(255.0 * MIB), ..r };
+        let partial = Vm {
+            virt_growth: Bytes(255.0 * MIB),
+            ..r
+        };
         assert_eq!(verdict(vm, &partial), Fails);
     }
 
@@ -218,15 +227,30 @@ mod tests {
         // 2,016 pages per touch with an 8 MiB window: much more than the page needed.
         assert_eq!(verdict(os_loads, &r), Depends);
         // The textbook 128 KiB window: 32 pages per touch.
-        let small = OsLoads { resident: Pages(8.0 * 32.0), ..r.clone() };
+        let small = OsLoads {
+            resident: Pages(8.0 * 32.0),
+            ..r.clone()
+        };
         assert_eq!(verdict(os_loads, &small), Holds);
-        let edge = OsLoads { resident: Pages(8.0 * 64.0), ..r.clone() };
+        let edge = OsLoads {
+            resident: Pages(8.0 * 64.0),
+            ..r.clone()
+        };
         assert_eq!(verdict(os_loads, &edge), Holds);
-        let over = OsLoads { resident: Pages(8.0 * 65.0), ..r.clone() };
+        let over = OsLoads {
+            resident: Pages(8.0 * 65.0),
+            ..r.clone()
+        };
         assert_eq!(verdict(os_loads, &over), Depends);
-        let lost = OsLoads { touched_resident: Count(7.0), ..small.clone() };
+        let lost = OsLoads {
+            touched_resident: Count(7.0),
+            ..small.clone()
+        };
         assert_eq!(verdict(os_loads, &lost), Fails);
-        let no_fault = OsLoads { faults: Count(0.0), ..small };
+        let no_fault = OsLoads {
+            faults: Count(0.0),
+            ..small
+        };
         assert_eq!(verdict(os_loads, &no_fault), Fails);
     }
 
@@ -234,9 +258,15 @@ mod tests {
     fn bytes_fails_when_the_map_differs_from_the_file() {
         let r = bytes_reference();
         assert_eq!(verdict(bytes, &r), Holds);
-        let differs = AsSlice { equal: Flag(false), ..r.clone() };
+        let differs = AsSlice {
+            equal: Flag(false),
+            ..r.clone()
+        };
         assert_eq!(verdict(bytes, &differs), Fails);
-        let copied = AsSlice { in_place: Flag(false), ..r };
+        let copied = AsSlice {
+            in_place: Flag(false),
+            ..r
+        };
         assert_eq!(verdict(bytes, &copied), Fails);
     }
 }

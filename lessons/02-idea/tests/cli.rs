@@ -56,7 +56,11 @@ fn a_file_another_process_keeps_cached_leaves_only_the_cold_claim_unmeasured() {
     let verdict = |id: &str| again.claims.iter().find(|c| c.id == id).unwrap().clone();
     let loads = verdict("2.os-loads");
     assert_eq!(loads.verdict, Verdict::NotMeasured);
-    assert!(loads.why.contains("another process has it mapped"), "{}", loads.why);
+    assert!(
+        loads.why.contains("another process has it mapped"),
+        "{}",
+        loads.why
+    );
     assert_eq!(verdict("2.vm").verdict, Verdict::Holds);
     assert_eq!(verdict("2.bytes").verdict, Verdict::Holds);
     std::hint::black_box(sum);

@@ -65,7 +65,7 @@ pub trait Findings {
 
 /// Declares a findings struct: every field public, with a typed quantity and a label. A
 /// field written `[key] name: Type = "label"` is one of the claim's key numbers. See the
-/// [module docs](crate::findings).
+/// [module docs](mod@crate::findings).
 #[macro_export]
 macro_rules! findings {
     (
@@ -169,7 +169,13 @@ impl fmt::Display for Spread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = |v: f64| Unit::Seconds.format(v);
         if self.runs > 1 && self.fastest < self.slowest {
-            write!(f, "{} ({}–{})", s(self.median), s(self.fastest), s(self.slowest))
+            write!(
+                f,
+                "{} ({}–{})",
+                s(self.median),
+                s(self.fastest),
+                s(self.slowest)
+            )
         } else {
             f.write_str(&s(self.median))
         }
@@ -182,8 +188,20 @@ impl Record for Spread {
         if self.runs > 1 {
             let fastest = format!("{label} (fastest run)");
             let slowest = format!("{label} (slowest run)");
-            push(out, &format!("{name}.fastest"), &fastest, self.fastest, Unit::Seconds);
-            push(out, &format!("{name}.slowest"), &slowest, self.slowest, Unit::Seconds);
+            push(
+                out,
+                &format!("{name}.fastest"),
+                &fastest,
+                self.fastest,
+                Unit::Seconds,
+            );
+            push(
+                out,
+                &format!("{name}.slowest"),
+                &slowest,
+                self.slowest,
+                Unit::Seconds,
+            );
         }
     }
 }
@@ -211,7 +229,9 @@ impl fmt::Display for Versus {
         match self.outcome {
             Outcome::Faster => write!(f, "{} faster", r(self.factor)),
             Outcome::Slower => write!(f, "{} slower", r(1.0 / self.factor)),
-            Outcome::Tie if self.factor >= 1.0 => write!(f, "about as fast ({} faster)", r(self.factor)),
+            Outcome::Tie if self.factor >= 1.0 => {
+                write!(f, "about as fast ({} faster)", r(self.factor))
+            }
             Outcome::Tie => write!(f, "about as fast ({} slower)", r(1.0 / self.factor)),
         }
     }
@@ -245,12 +265,21 @@ mod tests {
         let names: Vec<&str> = out.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(
             names,
-            ["bytes.size", "bytes.same", "bytes.scan", "bytes.scan.fastest", "bytes.scan.slowest"]
+            [
+                "bytes.size",
+                "bytes.same",
+                "bytes.scan",
+                "bytes.scan.fastest",
+                "bytes.scan.slowest"
+            ]
         );
         assert_eq!(out[1].unit, Unit::Flag);
         assert_eq!(out[2].value, 2.0);
         assert_eq!(f.keys(), ["same", "scan"]);
-        let with_python = Sample { python: Some(Bytes(1.0)), ..f };
+        let with_python = Sample {
+            python: Some(Bytes(1.0)),
+            ..f
+        };
         let mut out = Vec::new();
         with_python.record("p", &mut out);
         assert_eq!(out[2].label, "python peak (3 runs)");

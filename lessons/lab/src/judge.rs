@@ -66,6 +66,9 @@ impl Judgement {
             self.headline
         );
         assert!(!self.headline.contains('\n'), "headline spans lines");
-        assert!(self.details.iter().all(|d| !d.trim().is_empty()), "empty detail");
+        assert!(
+            self.details.iter().all(|d| !d.trim().is_empty()),
+            "empty detail"
+        );
     }
 }

@@ -96,7 +96,12 @@ impl Lab {
 
     /// Runs `judge` on `findings`, records the findings as measurements named after the
     /// claim (`[5.ram]` → `ram.FIELD`) and adds the verdict on claim `id`, quoting the notes.
-    pub fn check<F: Findings>(&mut self, id: &str, judge: impl FnOnce(&F) -> Judgement, findings: &F) {
+    pub fn check<F: Findings>(
+        &mut self,
+        id: &str,
+        judge: impl FnOnce(&F) -> Judgement,
+        findings: &F,
+    ) {
         let judgement = judge(findings);
         let prefix = prefix(id);
         let first = self.report.measurements.len();
@@ -105,8 +110,15 @@ impl Lab {
         // A run that checks one claim twice (it should not) keeps the first numbers.
         recorded.retain(|m| self.report.measurement(&m.name).is_none());
         self.report.measurements.extend(recorded);
-        let evidence = self.report.measurements[first..].iter().map(|m| m.name.clone()).collect();
-        let key = findings.keys().iter().map(|k| format!("{prefix}.{k}")).collect();
+        let evidence = self.report.measurements[first..]
+            .iter()
+            .map(|m| m.name.clone())
+            .collect();
+        let key = findings
+            .keys()
+            .iter()
+            .map(|k| format!("{prefix}.{k}"))
+            .collect();
         self.report.claim(id, judgement, evidence, key);
     }
 
@@ -123,7 +135,8 @@ impl Lab {
             Ok(f) => self.check(id, judge, &f),
             Err(e) => match e.downcast::<NotMeasured>() {
                 Ok(nm) => {
-                    self.report.claim(id, Judgement::not_measured(nm.0), Vec::new(), Vec::new())
+                    self.report
+                        .claim(id, Judgement::not_measured(nm.0), Vec::new(), Vec::new())
                 }
                 Err(e) => return Err(e.context(format!("[{id}]"))),
             },

@@ -11,7 +11,7 @@
 //! - [`machine`]: the fingerprint that heads every report;
 //! - [`lab`]: [`Lab`], a running lesson: its settings, data files and report, filled with
 //!   [`Lab::check`]`(id, judge, &findings)`;
-//! - [`quantity`], [`findings`], [`judge`]: typed numbers, a claim's findings that record
+//! - [`quantity`], [`findings`](mod@findings), [`judge`]: typed numbers, a claim's findings that record
 //!   themselves, and the [`Judgement`] a pure judge gives them (the lesson pattern, in
 //!   `DESIGN.md`);
 //! - [`peer`]: the notes' Python (and other real programs) run beside the Rust;

@@ -51,10 +51,22 @@ pub fn python<T: DeserializeOwned>(script: &str, args: &[&OsStr]) -> Peer<T> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-        return Peer::Failed(format!("python3 exited with {}: {}", out.status, last.trim()));
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Peer::Failed(format!(
+            "python3 exited with {}: {}",
+            out.status,
+            last.trim()
+        ));
     }
-    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     match serde_json::from_str(last) {
         Ok(v) => Peer::Ran(Ran { out: v, wall }),
         Err(e) => Peer::Failed(format!("python3 printed no result ({e}): {}", last.trim())),

@@ -1,7 +1,7 @@
 //! Typed quantities: a number that knows its unit, so it prints itself and records itself
-//! as a [`Measurement`](crate::report::Measurement) with that unit.
+//! as a [`Measurement`] with that unit.
 //!
-//! A findings struct (see [`crate::findings`]) is made of these, so a field's unit is stated
+//! A findings struct (see [`crate::findings!`]) is made of these, so a field's unit is stated
 //! once, in its type: `Bytes` is printed `1.50 GiB`, `Secs` `2.31 ms`, a `Flag` `yes`/`no`.
 
 use std::fmt;
@@ -153,6 +153,9 @@ mod tests {
         assert_eq!(Ratio(3.2).to_string(), "3.2×");
         assert_eq!(Flag(true).to_string(), "yes");
         assert_eq!(Flag(false).value(), 0.0);
-        assert_eq!(Rate::of(Bytes::of(2 << 30), Secs(1.0)).to_string(), "2 GiB/s");
+        assert_eq!(
+            Rate::of(Bytes::of(2 << 30), Secs(1.0)).to_string(),
+            "2 GiB/s"
+        );
     }
 }

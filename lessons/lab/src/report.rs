@@ -82,7 +82,9 @@ pub fn sig3(v: f64) -> String {
 /// from a value that is not exactly that.
 fn fmt_percent(p: f64) -> String {
     let text = if p > 99.5 && p < 100.0 {
-        format!("{:.2}", p.min(99.99)).trim_end_matches('0').to_string()
+        format!("{:.2}", p.min(99.99))
+            .trim_end_matches('0')
+            .to_string()
     } else if p > 0.0 && p < 0.001 {
         "<0.001".to_string()
     } else {
@@ -227,7 +229,13 @@ impl Report {
 
     /// Records the verdict on claim `id`, quoting the claim from the notes. `evidence`
     /// names the measurements the verdict rests on, `key` the few of them to show first.
-    pub fn claim(&mut self, id: &str, judgement: Judgement, evidence: Vec<String>, key: Vec<String>) {
+    pub fn claim(
+        &mut self,
+        id: &str,
+        judgement: Judgement,
+        evidence: Vec<String>,
+        key: Vec<String>,
+    ) {
         let claim = claims::get(id).map_or("(not a claim of the notes)", |c| c.text);
         debug_assert!(claims::get(id).is_some(), "unknown claim id {id}");
         self.claims.push(ClaimResult {
@@ -271,14 +279,36 @@ impl Report {
         let mut out = String::new();
         let head = format!("Lesson {} · {}", self.lesson, self.title);
         let _ = writeln!(out, "{head}");
-        let _ = writeln!(out, "{}", "─".repeat(head.chars().count().max(40).min(width)));
-        wrap_into(&mut out, &format!("machine: {}", self.machine.summary()), width, "", "  ");
+        let _ = writeln!(
+            out,
+            "{}",
+            "─".repeat(head.chars().count().max(40).min(width))
+        );
+        wrap_into(
+            &mut out,
+            &format!("machine: {}", self.machine.summary()),
+            width,
+            "",
+            "  ",
+        );
         if let Some(r) = reference {
-            wrap_into(&mut out, &format!("reference: {}", r.machine.summary()), width, "", "  ");
+            wrap_into(
+                &mut out,
+                &format!("reference: {}", r.machine.summary()),
+                width,
+                "",
+                "  ",
+            );
         }
         if !self.params.is_empty() {
             let params: Vec<String> = self.params.iter().map(|(k, v)| param_text(k, v)).collect();
-            wrap_into(&mut out, &format!("parameters: {}", params.join(" · ")), width, "", "  ");
+            wrap_into(
+                &mut out,
+                &format!("parameters: {}", params.join(" · ")),
+                width,
+                "",
+                "  ",
+            );
         }
         let label_width = self
             .measurements
@@ -303,7 +333,13 @@ impl Report {
         };
         for c in &self.claims {
             out.push('\n');
-            wrap_into(&mut out, &format!("[{}] \"{}\"", c.id, c.claim), width, "", "  ");
+            wrap_into(
+                &mut out,
+                &format!("[{}] \"{}\"", c.id, c.claim),
+                width,
+                "",
+                "  ",
+            );
             let mut verdict = format!("{} — {}", c.verdict.shout(), c.why);
             if let Some(rc) = reference.and_then(|r| r.claims.iter().find(|x| x.id == c.id)) {
                 let _ = write!(verdict, " (reference: {})", rc.verdict.shout());
@@ -521,7 +557,9 @@ mod tests {
                     pages were ever loaded, while fs::read copied the whole file into the heap";
         r.claim(
             "5.ram",
-            Judgement::new(Verdict::Holds).headline(long).detail("read: 1 GiB peak"),
+            Judgement::new(Verdict::Holds)
+                .headline(long)
+                .detail("read: 1 GiB peak"),
             vec!["ram.read_peak".into(), "ram.mmap_rss".into()],
             vec!["ram.read_peak".into()],
         );
@@ -554,7 +592,11 @@ mod tests {
         reference.measurements[0].value = 2.0e9;
         let text = r.to_text(Some(&reference), 60);
         for line in text.lines() {
-            assert!(line.chars().count() <= 60, "{} chars: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= 60,
+                "{} chars: {line}",
+                line.chars().count()
+            );
         }
         let claim_at = text.find("[5.ram]").unwrap();
         let rss_at = text.find("fs::read, peak RSS").unwrap();
@@ -563,7 +605,10 @@ mod tests {
         assert!(text.contains("· read: 1 GiB peak"), "{text}");
         assert!(text.contains("(reference 1.86 GiB)"), "{text}");
         assert!(text.contains("parameters: cold no · size 1 GiB"), "{text}");
-        assert!(text.contains("\n          11.4 MiB   (reference 11.4 MiB)\n"), "{text}");
+        assert!(
+            text.contains("\n          11.4 MiB   (reference 11.4 MiB)\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -257,20 +257,6 @@ pub fn process_alive(_pid: u32) -> bool {
     true
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mountinfo_escapes_are_decoded() {
-        assert_eq!(
-            unescape_mount(r"/mnt/my\040disk"),
-            Path::new("/mnt/my disk")
-        );
-        assert_eq!(unescape_mount("/"), Path::new("/"));
-    }
-}
-
 /// The width of the terminal on standard output, in columns; `None` when it is not a
 /// terminal (or elsewhere than Unix).
 #[cfg(unix)]
@@ -290,4 +276,18 @@ pub fn terminal_width() -> Option<usize> {
 #[cfg(not(unix))]
 pub fn terminal_width() -> Option<usize> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_decoded() {
+        assert_eq!(
+            unescape_mount(r"/mnt/my\040disk"),
+            Path::new("/mnt/my disk")
+        );
+        assert_eq!(unescape_mount("/"), Path::new("/"));
+    }
 }
