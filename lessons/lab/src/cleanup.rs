@@ -145,7 +145,8 @@ mod imp {
             let fd = slot.fd.load(Ordering::Acquire);
             // SAFETY: flock on a descriptor this process holds open; converting our shared
             // lock to an exclusive one fails (without blocking) while another run holds one.
-            let ours = fd == ALWAYS || unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
+            let ours =
+                fd == ALWAYS || unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
             if ours {
                 let side = slot.sidecar.load(Ordering::Acquire);
                 // SAFETY: both pointers are NUL-terminated strings leaked for the life of

@@ -135,7 +135,10 @@ pub fn main<A: LessonArgs>(
     match run_lesson(lesson, &args, run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            crate::files::warn(&format!("{name}: error: {}", crate::files::printable(&format!("{e:#}"))));
+            crate::files::warn(&format!(
+                "{name}: error: {}",
+                crate::files::printable(&format!("{e:#}"))
+            ));
             if e.chain().any(|c| c.is::<BadInput>()) {
                 ExitCode::from(2)
             } else {
@@ -171,7 +174,12 @@ fn run_lesson<A: LessonArgs>(
     let outside = (common.dir.is_none() && crate::data::cargo_target_dir().is_none())
         .then(|| crate::files::show(data.path()));
     let size = common.size.unwrap_or(lesson.default_size);
-    let mut lab = Lab::new(*lesson, size, (common.cold, common.clean, common.runs), data);
+    let mut lab = Lab::new(
+        *lesson,
+        size,
+        (common.cold, common.clean, common.runs),
+        data,
+    );
     if let Some(dir) = tmpfs {
         lab.note(format!(
             "{dir} is on tmpfs: files live in RAM there, so nothing can be evicted and the \

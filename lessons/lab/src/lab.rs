@@ -88,7 +88,9 @@ impl Lab {
                     "kept {}: another lesson is using it",
                     spec.file_name()
                 )),
-                Err(e) => crate::files::warn(&format!("could not remove {}: {e:#}", spec.file_name())),
+                Err(e) => {
+                    crate::files::warn(&format!("could not remove {}: {e:#}", spec.file_name()))
+                }
             }
         }
         self.report

@@ -65,13 +65,19 @@ impl Machine {
         }
     }
 
+    /// The readahead window in bytes (saturating: a report from elsewhere may hold any
+    /// number).
+    pub fn read_ahead_bytes(&self) -> Option<u64> {
+        self.read_ahead_kb.map(|kb| kb.saturating_mul(1024))
+    }
+
     /// One line: `Debian GNU/Linux 12 (bookworm), kernel 6.18 · 2 cores · 23.4 GiB · ext4 ·
     /// readahead 128 KiB · THP madvise`: the OS of the machine that measured, which is not
     /// the one rendering when this is a reference from elsewhere.
     pub fn summary(&self) -> String {
         let readahead = self
-            .read_ahead_kb
-            .map(|kb| format!(" · readahead {}", crate::size::fmt(kb * 1024)))
+            .read_ahead_bytes()
+            .map(|b| format!(" · readahead {}", crate::size::fmt(b)))
             .unwrap_or_default();
         format!(
             "{}, kernel {} · {} cores · {} · {}{readahead} · THP {}",

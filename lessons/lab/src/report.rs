@@ -10,10 +10,10 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::claims;
 use crate::judge::Judgement;
 use crate::machine::Machine;
 use crate::size;
+use crate::{claims, files};
 
 /// The unit of a measurement; it decides how the value is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,12 +259,49 @@ impl Report {
         self.try_next.push(command.into());
     }
 
-    /// Reads a report written with `--format json`.
+    /// Reads a report written with `--format json` (by another machine, perhaps): a
+    /// regular file of at most 16 MiB. Its text is made printable (control characters
+    /// escaped), so a report cannot drive the reader's terminal.
     pub fn load(path: &Path) -> anyhow::Result<Report> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a lesson report", path.display()))
+        let text = files::read_text_capped(path, 16 << 20)
+            .with_context(|| format!("read {}", files::show(path)))?;
+        let mut report: Report = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a lesson report", files::show(path)))?;
+        report.make_printable();
+        Ok(report)
+    }
+
+    fn make_printable(&mut self) {
+        let fix = |s: &mut String| *s = files::printable(s);
+        fix(&mut self.title);
+        for s in [
+            &mut self.machine.os,
+            &mut self.machine.kernel,
+            &mut self.machine.cpu,
+            &mut self.machine.fs,
+            &mut self.machine.thp,
+            &mut self.machine.rustc,
+        ] {
+            fix(s);
+        }
+        for m in &mut self.measurements {
+            fix(&mut m.name);
+            fix(&mut m.label);
+        }
+        for c in &mut self.claims {
+            for s in [&mut c.id, &mut c.claim, &mut c.why] {
+                fix(s);
+            }
+            c.details
+                .iter_mut()
+                .chain(&mut c.evidence)
+                .chain(&mut c.key)
+                .for_each(fix);
+        }
+        self.notes
+            .iter_mut()
+            .chain(&mut self.try_next)
+            .for_each(fix);
     }
 
     /// Pretty JSON.

@@ -52,7 +52,10 @@ fn say(text: &str) -> ExitCode {
 fn clean_data() -> ExitCode {
     let dir = DataDir::default_path();
     if !dir.exists() {
-        return say(&format!("nothing to delete: {} does not exist\n", show(&dir)));
+        return say(&format!(
+            "nothing to delete: {} does not exist\n",
+            show(&dir)
+        ));
     }
     match DataDir::open(Some(&dir), false).and_then(|d| d.clean()) {
         Ok(done) => {

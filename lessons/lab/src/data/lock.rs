@@ -1,9 +1,10 @@
 //! Locks on data files, so that runs of several lessons (and the benchmarks) share a data
 //! directory safely:
 //!
-//! - a **making lock** per file (`.NAME.lock`, empty, held while the file is made): two runs
-//!   that need the same file take turns and it is written once; a run that waits says for
-//!   whom and gives up after [`wait_limit`] instead of hanging behind a stopped generator;
+//! - a **making lock** per file (`.NAME.lock`, an empty file that exists only while the file
+//!   is being made): two runs that need the same file take turns and it is written once; a
+//!   run that waits says for whom and gives up after [`wait_limit`] instead of hanging
+//!   behind a stopped generator;
 //! - a **use lock** on the data file itself (shared, held by every run using it): removal
 //!   (`--clean`, `just clean-data`) takes it exclusively without waiting, and leaves a file in
 //!   use where it is.
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::cleanup::{self, Registered, Removal};
 use crate::files;
 
 /// How long a run waits for another one that is making the same file: 120 s, or
@@ -29,7 +31,10 @@ pub fn wait_limit() -> Duration {
 
 /// The making lock's file for data file `file`: `.NAME.lock` beside it.
 pub fn lock_path(file: &Path) -> PathBuf {
-    let name = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     file.with_file_name(format!(".{name}.lock"))
 }
 
@@ -43,20 +48,50 @@ fn open_lock(file: &Path) -> io::Result<File> {
         .open(lock_path(file))
 }
 
+/// A held making lock. Dropping it removes the lock file and then releases the lock; a run
+/// that was waiting on the removed file sees that it is no longer at its path and takes a
+/// new one, so no two runs ever hold the making lock of one file.
+#[derive(Debug)]
+pub struct Making {
+    lock: File,
+    path: PathBuf,
+    _on_signal: Registered,
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        if still_at(&self.lock, &self.path) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Takes the making lock of `file` without waiting: `None` while another run holds it.
-pub fn try_making(file: &Path) -> anyhow::Result<Option<File>> {
-    let lock = open_lock(file).with_context(|| format!("open {}", files::show(&lock_path(file))))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(Some(lock)),
-        Err(TryLockError::WouldBlock) => Ok(None),
-        Err(TryLockError::Error(e)) => Err(e).context("lock"),
+pub fn try_making(file: &Path) -> anyhow::Result<Option<Making>> {
+    let path = lock_path(file);
+    loop {
+        let lock = open_lock(file).with_context(|| format!("open {}", files::show(&path)))?;
+        match lock.try_lock() {
+            Ok(()) if still_at(&lock, &path) => {
+                let on_signal = cleanup::on_signal(&path, None, Removal::Always);
+                return Ok(Some(Making {
+                    lock,
+                    path,
+                    _on_signal: on_signal,
+                }));
+            }
+            // Locked a lock file its holder had just removed: take the new one.
+            Ok(()) => continue,
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(e).context("lock"),
+        }
     }
 }
 
 /// Takes the making lock of `file`, waiting for another run that holds it. After a second
 /// it says on stderr whom it waits for (`who` names the other run: its partial file's pid);
 /// after [`wait_limit`] it gives up with an error that says what to do.
-pub fn making(file: &Path, who: impl Fn() -> Option<u32>) -> anyhow::Result<File> {
+pub fn making(file: &Path, who: impl Fn() -> Option<u32>) -> anyhow::Result<Making> {
     let started = Instant::now();
     let limit = wait_limit();
     let mut said = false;
@@ -93,7 +128,8 @@ pub fn use_shared(file: &Path) -> anyhow::Result<Option<File>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("open {}", files::show(file))),
     };
-    f.lock_shared().with_context(|| format!("lock {}", files::show(file)))?;
+    f.lock_shared()
+        .with_context(|| format!("lock {}", files::show(file)))?;
     Ok(Some(f))
 }
 
@@ -123,6 +159,8 @@ pub fn for_removal(file: &Path) -> anyhow::Result<Option<File>> {
     match f.try_lock() {
         Ok(()) => Ok(Some(f)),
         Err(TryLockError::WouldBlock) => Ok(None),
-        Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("lock {}", files::show(file))),
+        Err(TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("lock {}", files::show(file)))
+        }
     }
 }

@@ -165,7 +165,10 @@ pub fn cargo_target_dir() -> Option<PathBuf> {
         dir = dir.parent()?;
     }
     let target = dir.parent()?;
-    target.join("CACHEDIR.TAG").is_file().then(|| target.to_path_buf())
+    target
+        .join("CACHEDIR.TAG")
+        .is_file()
+        .then(|| target.to_path_buf())
 }
 
 /// [`cargo_target_dir`], or `target` in the current directory: where the benchmarks and
@@ -246,7 +249,11 @@ impl DataDir {
     /// `.mmap-lab-WHAT-PID-RANDOM`.
     fn probe_file(&self, what: &str) -> io::Result<(File, PathBuf)> {
         loop {
-            let name = format!(".mmap-lab-{what}-{}-{:08x}", std::process::id(), fastrand::u32(..));
+            let name = format!(
+                ".mmap-lab-{what}-{}-{:08x}",
+                std::process::id(),
+                fastrand::u32(..)
+            );
             let p = self.path.join(name);
             match OpenOptions::new().write(true).create_new(true).open(&p) {
                 Ok(f) => return Ok((f, p)),
@@ -259,10 +266,8 @@ impl DataDir {
     /// Fails with a clear message unless `bytes` more fit on the directory's filesystem with
     /// room to spare.
     pub fn ensure_free(&self, bytes: u64) -> anyhow::Result<()> {
-        let free = match sys::free_disk(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => return Ok(()),
-            Err(e) => return Err(e).context("statvfs"),
+        let Some(free) = self.free_disk()? else {
+            return Ok(());
         };
         if bytes.saturating_add(DISK_RESERVE) > free {
             return Err(BadInput(format!(
@@ -276,6 +281,16 @@ impl DataDir {
             .into());
         }
         Ok(())
+    }
+
+    /// The disk space free for files on the directory's filesystem (`statvfs`); `None`
+    /// where the platform cannot tell.
+    pub fn free_disk(&self) -> anyhow::Result<Option<u64>> {
+        match sys::free_disk(&self.path) {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(None),
+            Err(e) => Err(e).context("statvfs"),
+        }
     }
 
     /// Checks, before anything is written, that every file of `specs` that still has to be
@@ -308,7 +323,9 @@ impl DataDir {
         let (file, probe) = self
             .probe_file("size-probe")
             .with_context(|| format!("size probe in {}", show(&self.path)))?;
-        let result = file.set_len(bytes).and_then(|()| Ok(stays_sparse(&file.metadata()?, bytes)));
+        let result = file
+            .set_len(bytes)
+            .and_then(|()| Ok(stays_sparse(&file.metadata()?, bytes)));
         drop(file);
         let _ = fs::remove_file(&probe);
         match result {
@@ -434,7 +451,10 @@ impl DataDir {
                 }
             }
         }
-        anyhow::bail!("{} kept changing while this run tried to use it", show(&path))
+        anyhow::bail!(
+            "{} kept changing while this run tried to use it",
+            show(&path)
+        )
     }
 
     /// Makes `spec`'s file at `path`; the caller holds its making lock.
@@ -448,10 +468,11 @@ impl DataDir {
         // is killed before the rename, and the next run makes the file again. A stale file
         // keeps its old sidecar until the new data is in place, so a failure leaves both.
         let claimed = if side.exists() {
-            false
+            None
         } else {
             write_atomically(&side, |f| f.write_all(record.to_text().as_bytes()))?;
-            true
+            // Interrupted before the file is complete, the run takes the new name back.
+            Some(cleanup::on_signal(path, Some(&side), Removal::Always))
         };
         let progress = Progress::new(spec, self.progress);
         let written = write_atomically(path, |f| {
@@ -467,7 +488,7 @@ impl DataDir {
                 write_atomically(&side, |f| f.write_all(record.to_text().as_bytes()))
             }
             Err(e) => {
-                if claimed {
+                if claimed.is_some() {
                     let _ = fs::remove_file(&side);
                 }
                 Err(e)
@@ -480,7 +501,11 @@ impl DataDir {
     pub fn map(&self, path: &Path) -> anyhow::Result<memmap2::Mmap> {
         if path.parent() != Some(self.path.as_path()) || !matches!(Sidecar::read(path), Ok(Some(_)))
         {
-            anyhow::bail!("{} is not a data file mmap-lab made in {}", show(path), show(&self.path));
+            anyhow::bail!(
+                "{} is not a data file mmap-lab made in {}",
+                show(path),
+                show(&self.path)
+            );
         }
         let file = File::open(path).with_context(|| format!("open {}", show(path)))?;
         // SAFETY: a `&[u8]` over a map is sound only while the file's bytes do not change
@@ -535,16 +560,15 @@ impl DataDir {
         };
         fs::remove_file(path).with_context(|| format!("remove {}", show(path)))?;
         let _ = fs::remove_file(&side);
-        if let Ok(Some(_making)) = lock::try_making(path) {
-            let _ = fs::remove_file(lock::lock_path(path));
-        }
-        Ok(Some(bytes + 2 * 4096))
+        Ok(Some(bytes))
     }
 
     /// The data files here that a sidecar vouches for.
     fn vouched(&self) -> anyhow::Result<Vec<PathBuf>> {
         let mut out = Vec::new();
-        for entry in fs::read_dir(&self.path).with_context(|| format!("list {}", show(&self.path)))? {
+        for entry in
+            fs::read_dir(&self.path).with_context(|| format!("list {}", show(&self.path)))?
+        {
             let path = entry?.path();
             let Some(file) = path
                 .to_str()
@@ -590,10 +614,18 @@ impl DataDir {
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some((stem, _)) = name.to_str().and_then(split_partial) else {
+            let Some(name) = name.to_str() else { continue };
+            let data = if let Some((stem, _)) = split_partial(name) {
+                stem.strip_suffix(sidecar::SUFFIX).unwrap_or(stem)
+            } else if let Some(stem) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".lock"))
+            {
+                // A making lock left by a run that was killed: taking and dropping it
+                // removes it.
+                stem
+            } else {
                 continue;
             };
-            let data = self.path.join(stem.strip_suffix(sidecar::SUFFIX).unwrap_or(stem));
+            let data = self.path.join(data);
             if let Ok(Some(_making)) = lock::try_making(&data) {
                 self.remove_partials_of(&data);
             }
@@ -660,7 +692,11 @@ fn write_atomically<T>(
     let tmp = PathBuf::from(tmp);
     let _on_signal = cleanup::on_signal(&tmp, None, Removal::Always);
     let result = (|| -> io::Result<T> {
-        let mut f = OpenOptions::new().write(true).read(true).create_new(true).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .open(&tmp)?;
         let out = body(&mut f)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;

@@ -70,8 +70,8 @@ impl Sidecar {
             Ok(_) => {}
         }
         let text = files::read_text_capped(&path, CAP)?;
-        let sidecar: Sidecar =
-            serde_json::from_str(text.trim()).map_err(|_| not_ours("not a sidecar mmap-lab wrote"))?;
+        let sidecar: Sidecar = serde_json::from_str(text.trim())
+            .map_err(|_| not_ours("not a sidecar mmap-lab wrote"))?;
         if sidecar.created_by != "mmap-lab" || sidecar.file != name_of(file) {
             return Err(not_ours("written for another file"));
         }
@@ -88,7 +88,9 @@ fn not_ours(why: &str) -> io::Error {
 }
 
 fn name_of(file: &Path) -> String {
-    file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    file.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A fingerprint of `file`'s content: FNV-1a over [`SAMPLES`] pages spread evenly across it
@@ -110,7 +112,11 @@ pub fn fingerprint(file: &File) -> io::Result<String> {
     let mut buf = vec![0u8; PAGE as usize];
     let samples = pages.min(SAMPLES);
     for i in 0..samples {
-        let page = if samples > 1 { i * (pages - 1) / (samples - 1) } else { 0 };
+        let page = if samples > 1 {
+            i * (pages - 1) / (samples - 1)
+        } else {
+            0
+        };
         let at = page * PAGE;
         let n = (len - at).min(PAGE) as usize;
         super::read_exact_at(file, &mut buf[..n], at)?;
