@@ -27,6 +27,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 use mmap_lab::BadInput;
 use mmap_lab::data::{Content, DataDir, Spec, target_dir};
+use mmap_lab::files::warn;
 use mmap_lab::size;
 
 /// Full (the reference) or quick (for the book).
@@ -258,9 +259,11 @@ pub fn fits_in_memory(id: &str, bytes: u64) -> bool {
                 size::fmt(bytes),
                 size::fmt(a)
             );
-            eprintln!("mmap-benches: skipping {id}: {why}");
+            warn(&format!("mmap-benches: skipping {id}: {why}"));
             if let Err(e) = mmap_lab::bench::mark_skipped(&criterion_dir(), id, &why) {
-                eprintln!("mmap-benches: warning: {e:#} (the export will call {id} missing)");
+                warn(&format!(
+                    "mmap-benches: warning: {e:#} (the export will call {id} missing)"
+                ));
             }
             false
         }
@@ -274,7 +277,10 @@ pub fn or_exit<T>(result: anyhow::Result<T>) -> T {
     match result {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("mmap-benches: error: {e:#}");
+            warn(&format!(
+                "mmap-benches: error: {}",
+                mmap_lab::files::printable(&format!("{e:#}"))
+            ));
             let code = if e.chain().any(|c| c.is::<BadInput>()) {
                 2
             } else {

@@ -161,6 +161,27 @@ fn export_without_results_says_how_to_make_them() {
 }
 
 #[test]
+fn a_start_time_beyond_the_clock_finds_no_result_instead_of_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = vec!["seq_scan/fs_read/4096".to_string()];
+    fake_run(tmp.path(), &ids);
+    let out = tmp.path().join("out.json");
+    let run = bench_results(&[
+        "export",
+        "--since",
+        &u64::MAX.to_string(),
+        "--criterion",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn bad_input_is_one_line_and_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let garbage = tmp.path().join("garbage.json");

@@ -9,12 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mmap_benches::{Mode, benchmark_ids, criterion_dir};
 use mmap_lab::BadInput;
 use mmap_lab::bench::{BenchResults, compare};
 use mmap_lab::data::DataDir;
 use mmap_lab::data::target_dir;
+use mmap_lab::files::{printable, show, warn, write_stdout};
 use mmap_lab::machine::Machine;
 
 #[derive(Debug, Parser)]
@@ -77,7 +79,10 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("bench-results: error: {e:#}");
+            warn(&format!(
+                "bench-results: error: {}",
+                printable(&format!("{e:#}"))
+            ));
             if e.chain().any(|c| c.is::<BadInput>()) {
                 ExitCode::from(2)
             } else {
@@ -117,16 +122,16 @@ fn run(command: Command) -> anyhow::Result<()> {
             let out = out.unwrap_or_else(default_mine);
             let results = export(&dir, mode, since)?;
             results.save(&out)?;
-            println!(
-                "wrote {} ({} benchmarks, {} mode)",
-                out.display(),
+            let mut text = format!(
+                "wrote {} ({} benchmarks, {} mode)\n",
+                show(&out),
                 results.benchmarks.len(),
                 results.mode
             );
             for s in &results.skipped {
-                println!("skipped on this machine: {} ({})", s.id, s.why);
+                text.push_str(&format!("skipped on this machine: {} ({})\n", s.id, s.why));
             }
-            Ok(())
+            write_stdout(&text).context("write to stdout")
         }
         Command::Compare {
             reference,
@@ -141,15 +146,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             )?;
             let mine = load(mine, default_mine, "results of yours", MAKE_THEM)?;
             let comparison = compare(&reference, &mine);
-            print!(
-                "{}",
-                match format {
-                    Format::Text => comparison.to_text(),
-                    Format::Markdown => comparison.to_markdown(),
-                    Format::Json => comparison.to_json(),
-                }
-            );
-            Ok(())
+            let text = match format {
+                Format::Text => comparison.to_text(),
+                Format::Markdown => comparison.to_markdown(),
+                Format::Json => comparison.to_json(),
+            };
+            write_stdout(&text).context("write to stdout")
         }
     }
 }

@@ -48,11 +48,14 @@ options:
   -h, --help    this text";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     match dispatch(&args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mmap-book: error: {e:#}");
+            mmap_lab::warn!("mmap-book: error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -78,7 +81,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
                  lesson files or loading the CPU changes cold-cache numbers and even verdicts)",
             );
             steps::record_reference(&paths)?;
-            println!(
+            mmap_lab::say!(
                 "reference lesson reports written to {} in {:.0} s",
                 paths.show(&paths.reference()),
                 started.elapsed().as_secs_f64()
@@ -90,17 +93,17 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
             steps::generate(&paths)?;
             let problems = steps::check_sources(&paths)?;
             for p in &problems {
-                eprintln!("{p}");
+                mmap_lab::warn!("{p}");
             }
             if problems.is_empty() {
-                println!("every include and image of the book resolves");
+                mmap_lab::say!("every include and image of the book resolves");
                 Ok(ExitCode::SUCCESS)
             } else {
                 Ok(ExitCode::FAILURE)
             }
         }
         ["help" | "--help" | "-h"] => {
-            println!("{HELP}");
+            mmap_lab::say!("{HELP}");
             Ok(ExitCode::SUCCESS)
         }
         [] => Ok(bad_usage("a command is needed")),
@@ -110,7 +113,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
 
 /// Bad usage: one line saying what is wrong, the usage, exit code 2.
 fn bad_usage(what: &str) -> ExitCode {
-    eprintln!("mmap-book: {what}\n{USAGE}");
+    mmap_lab::warn!("mmap-book: {what}\n{USAGE}");
     ExitCode::from(2)
 }
 
@@ -127,7 +130,7 @@ fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
                 None => return Ok(bad_usage("build --dest needs a directory")),
             },
             "--help" | "-h" => {
-                println!("{BUILD_HELP}");
+                mmap_lab::say!("{BUILD_HELP}");
                 return Ok(ExitCode::SUCCESS);
             }
             other => return Ok(bad_usage(&format!("build: unknown flag {other}"))),
@@ -138,7 +141,7 @@ fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
     if run {
         failures = steps::run_lessons(paths, &paths.reader_lessons())?;
         if let Err(e) = steps::run_quick_benches(paths) {
-            eprintln!("    the quick benchmarks failed: {e:#}");
+            mmap_lab::warn!("    the quick benchmarks failed: {e:#}");
             failures.push(format!("the quick benchmarks: {e:#}"));
         }
     } else {
@@ -146,7 +149,7 @@ fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
     }
     steps::generate(paths)?;
     let dest = steps::build(paths, &mdbook, dest.as_deref())?;
-    println!(
+    mmap_lab::say!(
         "\nThe book is ready in {:.0} s: open {}",
         started.elapsed().as_secs_f64(),
         dest.join("index.html").display()
@@ -154,7 +157,7 @@ fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
     if failures.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!(
+        mmap_lab::warn!(
             "but some steps failed, and the book shows the reference's numbers (or your \
              older ones) where they would be:\n  {}",
             failures.join("\n  ")

@@ -41,7 +41,7 @@ pub fn run() -> anyhow::Result<()> {
     let problems = check_book(book, &src);
     if !problems.is_empty() {
         for p in &problems {
-            eprintln!("mmap-book: {p}");
+            mmap_lab::warn!("mmap-book: {p}");
         }
         bail!(
             "{} broken include(s) or image(s) in the book (listed above)",

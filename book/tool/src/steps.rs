@@ -16,7 +16,7 @@ pub const MDBOOK_VERSION: &str = "0.5.4";
 
 /// Prints a step's heading.
 pub fn step(text: &str) {
-    println!("==> {text}");
+    mmap_lab::say!("==> {text}");
 }
 
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
@@ -187,13 +187,11 @@ pub fn run_lessons(paths: &Paths, out_dir: &Path) -> anyhow::Result<Vec<String>>
             l.package(),
             std::env::consts::EXE_SUFFIX
         ));
-        print!(
+        let _ = mmap_lab::files::write_stdout(&format!(
             "==> running lesson {} ({} --format json) ... ",
             l.number,
             l.package()
-        );
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
+        ));
         let started = Instant::now();
         let result = Command::new(&exe)
             .current_dir(&paths.workspace)
@@ -217,15 +215,15 @@ pub fn run_lessons(paths: &Paths, out_dir: &Path) -> anyhow::Result<Vec<String>>
                 let tmp = out.with_extension("json.tmp");
                 std::fs::write(&tmp, &json).with_context(|| format!("write {}", tmp.display()))?;
                 std::fs::rename(&tmp, &out).with_context(|| format!("write {}", out.display()))?;
-                println!(
+                mmap_lab::say!(
                     "{:.1} s → {}",
                     started.elapsed().as_secs_f64(),
                     paths.show(&out)
                 );
             }
             Err(e) => {
-                println!("FAILED");
-                eprintln!("    lesson {}: {e}", l.number);
+                mmap_lab::say!("FAILED");
+                mmap_lab::warn!("    lesson {}: {e}", l.number);
                 let _ = std::fs::remove_file(&out);
                 failures.push(format!("lesson {} {e}", l.number));
             }
@@ -289,7 +287,7 @@ pub fn generate(paths: &Paths) -> anyhow::Result<()> {
     ));
     let files = render::generate(paths, &results)?;
     let changed = render::write(paths, &files)?;
-    println!("    {} files, {changed} changed", files.len());
+    mmap_lab::say!("    {} files, {changed} changed", files.len());
     Ok(())
 }
 
@@ -346,7 +344,7 @@ pub fn build(paths: &Paths, mdbook: &Path, dest: Option<&Path>) -> anyhow::Resul
     let problems = check::html(&dest)?;
     if !problems.is_empty() {
         for p in &problems {
-            eprintln!("    {p}");
+            mmap_lab::warn!("    {p}");
         }
         bail!("{} page(s) still show mdBook directives", problems.len());
     }

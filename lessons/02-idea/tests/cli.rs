@@ -65,3 +65,23 @@ fn a_file_another_process_keeps_cached_leaves_only_the_cold_claim_unmeasured() {
     assert_eq!(verdict("2.bytes").verdict, Verdict::Holds);
     std::hint::black_box(sum);
 }
+
+#[test]
+fn survives_odd_environments() {
+    mmap_lab::testkit::assert_survives_odd_environments(BIN, "16M");
+}
+
+#[test]
+fn on_tmpfs_only_the_claim_that_needs_a_cold_file_is_not_measured() {
+    let Some(report) = mmap_lab::testkit::run_on_tmpfs(BIN, "16M") else {
+        return;
+    };
+    for c in &report.claims {
+        let want = if c.id == "2.os-loads" {
+            Verdict::NotMeasured
+        } else {
+            Verdict::Holds
+        };
+        assert_eq!(c.verdict, want, "[{}] {}", c.id, c.why);
+    }
+}

@@ -83,6 +83,23 @@ pub fn warn(line: &str) {
     let _ = writeln!(err, "{line}");
 }
 
+/// `println!` that cannot panic: a line to standard output, a failure to write it ignored.
+/// For progress messages; a report goes through [`write_stdout`], whose failure matters.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = $crate::files::write_stdout(&format!("{}\n", format_args!($($arg)*)));
+    }};
+}
+
+/// `eprintln!` that cannot panic: see [`warn`].
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)*) => {
+        $crate::files::warn(&format!($($arg)*))
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

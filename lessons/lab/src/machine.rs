@@ -149,6 +149,14 @@ mod tests {
         assert!(!is_executable(dir.path()));
     }
 
+    #[test]
+    fn an_absurd_readahead_from_another_report_does_not_overflow() {
+        let mut m = Machine::detect(Path::new("."));
+        m.read_ahead_kb = Some(1 << 54);
+        assert_eq!(m.read_ahead_bytes(), Some(u64::MAX));
+        assert!(m.summary().contains("readahead"));
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn detects_this_linux_machine() {

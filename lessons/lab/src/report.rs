@@ -36,6 +36,9 @@ pub enum Unit {
 impl Unit {
     /// `value` in this unit, for people.
     pub fn format(self, value: f64) -> String {
+        if !value.is_finite() {
+            return "—".to_string();
+        }
         match self {
             Unit::Bytes => size::fmt_f64(value),
             Unit::BytesPerSecond => format!("{}/s", size::fmt_f64(value)),
@@ -67,6 +70,9 @@ fn fmt_seconds(s: f64) -> String {
 pub fn sig3(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
+    }
+    if v.abs() >= 1e15 {
+        return format!("{v:.2e}");
     }
     let digits = v.abs().log10().floor() as i32;
     let decimals = (2 - digits).clamp(0, 9) as usize;
@@ -670,6 +676,8 @@ mod tests {
         assert_eq!(Unit::Ratio.format(3.204), "3.2×");
         assert_eq!(Unit::Ratio.format(0.3126), "0.313×");
         assert_eq!(Unit::Flag.format(1.0), "yes");
+        assert_eq!(Unit::Seconds.format(1e300), "1.00e300 s");
+        assert_eq!(Unit::BytesPerSecond.format(f64::INFINITY), "—");
         assert_eq!(
             Unit::BytesPerSecond.format(2.0 * 1024.0 * 1024.0 * 1024.0),
             "2 GiB/s"

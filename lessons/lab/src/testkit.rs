@@ -8,7 +8,7 @@
 //! ```
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use crate::claims;
 use crate::report::Report;
@@ -150,7 +150,144 @@ pub fn assert_rejects_bad_input(bin: &str) {
     assert_bad_input(bin, &["--dir", d, "--size", "lots"]);
     assert_bad_input(bin, &["--dir", d, "--size", "1000000T"]);
     assert_bad_input(bin, &["--dir", d, "--runs", "0"]);
+    // A newline in a path stays inside the one error line.
+    let odd = format!("{d}/no\nsuch");
+    assert!(assert_bad_input(bin, &["--dir", &odd]).contains("no\\u{a}such"));
+    // Another machine's report is read only when it is a small regular file.
+    assert!(assert_bad_input(bin, &["--dir", d, "--reference", "/dev/zero"]).contains("regular"));
+    let fifo = format!("{d}/fifo");
+    let c = std::ffi::CString::new(fifo.as_str()).expect("no NUL in the path");
+    // SAFETY: mkfifo reads the NUL-terminated path, which outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    assert_bad_input(bin, &["--dir", d, "--reference", &fifo]);
+    std::fs::remove_file(&fifo).expect("remove the fifo");
     assert_eq!(listing(dir.path()), before, "bad input left files behind");
+}
+
+/// A lesson in an unlucky environment still ends with its exit code, never a panic
+/// (101): stderr on a full device, stdout on a full device, a reference report whose text
+/// tries to drive the terminal, a binary copied out of the workspace (its files go to the
+/// user's cache directory, and the report says so). `size` is a small sample size.
+pub fn assert_survives_odd_environments(bin: &str, size: &str) {
+    let full = || {
+        Stdio::from(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+        )
+    };
+    let dir = data_dir();
+    let d = dir.path().to_str().expect("utf-8 temp path");
+
+    let out = Command::new(bin)
+        .args(["--size", "0"])
+        .stderr(full())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "bad input with stderr full");
+
+    let args = ["--size", size, "--runs", "1", "--dir", d];
+    let out = Command::new(bin)
+        .args(args)
+        .stdout(full())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stdout full: {stderr}");
+    assert!(stderr.contains("write the report"), "{stderr}");
+
+    // A reference report with a terminal escape in it prints the escape harmlessly.
+    let run = run_json(bin, size, &[]);
+    let mut tampered = run.report.clone();
+    tampered.title = "\u{1b}[2J\u{1b}]0;pwned\u{7}".into();
+    if let Some(c) = tampered.claims.first_mut() {
+        c.why = "\u{1b}[31mred".into();
+    }
+    let reference = format!("{d}/reference.json");
+    std::fs::write(&reference, tampered.to_json()).expect("write the reference");
+    let out = Command::new(bin)
+        .args(args)
+        .args(["--reference", &reference])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "a raw escape reached the terminal"
+    );
+
+    // Copied out of the workspace, the binary keeps its data in the user's cache.
+    let away = tempfile::tempdir().expect("a directory outside the workspace");
+    let copy = away.path().join("lesson");
+    std::fs::copy(bin, &copy).expect("copy the lesson binary");
+    let cache = away.path().join("cache");
+    let out = Command::new(&copy)
+        .args(["--format", "json", "--size", size, "--runs", "1"])
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .expect("run the copy");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).expect("a report");
+    let data = cache.join("mmap-lessons").join("lesson-data");
+    assert!(
+        listing(&data).iter().any(|f| f.ends_with(".mmap-lab")),
+        "{:?}",
+        listing(&data)
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("not inside a cargo workspace")),
+        "{:?}",
+        report.notes
+    );
+    assert!(
+        listing(away.path())
+            .iter()
+            .all(|f| f == "lesson" || f == "cache")
+    );
+}
+
+/// Runs the lesson with its data directory on a fresh tmpfs, where nothing can be made
+/// cold: it must still finish (exit 0), the claims that need a cold file being NOT
+/// MEASURED. Mounting needs root; elsewhere it says so and returns `None`.
+pub fn run_on_tmpfs(bin: &str, size: &str) -> Option<Report> {
+    let dir = data_dir();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1g", "mmap-lab-test"])
+        .arg(dir.path())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("cannot mount a tmpfs here (not root?) — tmpfs test skipped");
+        return None;
+    }
+    let out = Command::new(bin)
+        .args(["--format", "json", "--size", size, "--runs", "1", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run the lesson");
+    let _ = Command::new("umount").arg(dir.path()).status();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "on tmpfs: {stderr}");
+    let report: Report = serde_json::from_slice(&out.stdout).expect("a report");
+    assert!(
+        report.notes.iter().any(|n| n.contains("tmpfs")),
+        "no tmpfs note: {:?}",
+        report.notes
+    );
+    Some(report)
 }
 
 fn listing(dir: &Path) -> Vec<String> {

@@ -8,6 +8,8 @@ use super::{BenchResult, BenchResults, ComparedBench, Comparison, usable};
 pub fn speedup(reference: &BenchResult, mine: &BenchResult) -> Option<f64> {
     (usable(reference.median_ns) && usable(mine.median_ns))
         .then(|| reference.median_ns / mine.median_ns)
+        // Absurd medians (1e-300 ns against 1e300) give no ratio worth printing.
+        .filter(|r| r.is_finite() && *r > 0.0)
 }
 
 /// Compares your results with the reference's, benchmark by benchmark.
@@ -65,6 +67,12 @@ mod tests {
             let text = c.to_text();
             assert!(!text.contains('×'), "{text}");
         }
+        // Each a usable time, but their ratio overflows.
+        let reference = results("full", &[("g/a/1", 1e300)]);
+        let mine = results("full", &[("g/a/1", 1e-300)]);
+        let c = compare(&reference, &mine);
+        assert!(c.rows[0].speedup.is_none());
+        assert!(!c.to_text().contains("inf"), "{}", c.to_text());
     }
 
     #[test]

@@ -56,14 +56,15 @@ impl BenchResults {
         ids: &[String],
         since_unix: u64,
     ) -> anyhow::Result<BenchResults> {
-        let since = UNIX_EPOCH + Duration::from_secs(since_unix);
+        // A start time beyond what the clock can hold (`None`): every result is older.
+        let since = UNIX_EPOCH.checked_add(Duration::from_secs(since_unix));
         let mut found = scan(criterion_dir)?;
         let mut results = BenchResults::new(machine, mode);
         let (mut missing, mut stale) = (Vec::new(), Vec::new());
         for id in ids {
             match found.iter().position(|f| f.id == *id) {
                 None => missing.push(id.as_str()),
-                Some(i) if found[i].written < since => stale.push(id.as_str()),
+                Some(i) if since.is_none_or(|t| found[i].written < t) => stale.push(id.as_str()),
                 Some(i) => match found.swap_remove(i).outcome {
                     Outcome::Measured(r) => results.benchmarks.push(r),
                     Outcome::Skipped(s) => results.skipped.push(s),

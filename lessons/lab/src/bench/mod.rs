@@ -96,8 +96,8 @@ impl BenchResults {
     /// Loads results saved by [`BenchResults::save`]. Fails on a file that is not one, has a
     /// median that is not a finite time above zero, or has a benchmark twice.
     pub fn load(path: &Path) -> anyhow::Result<BenchResults> {
-        let text =
-            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = crate::files::read_text_capped(path, 16 << 20)
+            .with_context(|| format!("cannot read {}", crate::files::show(path)))?;
         let results: BenchResults = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a bench results file", path.display()))?;
         results
