@@ -20,6 +20,7 @@
 //! - [`claims`]: every claim of the notes, by id;
 //! - [`size`]: parsing and printing byte sizes;
 //! - [`files`]: reading small files and writing messages so that no input hangs or panics;
+//! - [`child`]: dangerous demos in child processes of the lesson, always reaped;
 //! - [`cleanup`]: removing a run's temporary files when a signal interrupts it.
 //!
 //! Operating-system specific calls are confined to a private `sys` module. On a platform
@@ -27,6 +28,7 @@
 //! so) rather than a made-up number.
 
 pub mod cache;
+pub mod child;
 pub mod claims;
 pub mod cleanup;
 pub mod cli;

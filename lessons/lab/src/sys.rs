@@ -278,6 +278,26 @@ pub fn terminal_width() -> Option<usize> {
     None
 }
 
+/// Sends `signal` to process `pid` (`kill(2)`).
+#[cfg(unix)]
+pub fn send_signal(pid: u32, signal: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::other("pid out of range"))?;
+    // SAFETY: kill takes two integers and touches no memory of ours.
+    if unsafe { libc::kill(pid, signal) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+pub fn send_signal(_pid: u32, _signal: i32) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "signals are not available here",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
