@@ -279,6 +279,35 @@ fn only_a_sidecar_that_parses_and_names_its_file_vouches_for_it() {
 }
 
 #[test]
+fn a_sample_made_by_an_older_mmap_lab_is_still_ours() {
+    let (t, d) = dir();
+    let spec = held();
+    let p = d.path_of(&spec);
+    // The sidecar of mmap-lab before fingerprints: no file name, no fingerprint.
+    fs::write(&p, b"old data").unwrap();
+    fs::write(
+        format!("{}.mmap-lab", p.display()),
+        format!(
+            "{{\"created_by\":\"mmap-lab\",\"size\":{},\"content\":\"random-5\"}}\n",
+            spec.size
+        ),
+    )
+    .unwrap();
+    assert!(!d.is_ready(&spec));
+    d.file(&spec).unwrap();
+    assert!(d.is_ready(&spec), "made again, with a fingerprint");
+    // The same legacy sidecar beside a file it does not name vouches for nothing.
+    fs::write(t.path().join("x.bin"), b"theirs").unwrap();
+    fs::write(
+        t.path().join("x.bin.mmap-lab"),
+        "{\"created_by\":\"mmap-lab\",\"size\":6,\"content\":\"random-5\"}",
+    )
+    .unwrap();
+    assert_eq!(d.clean().unwrap().files, 1);
+    assert!(t.path().join("x.bin").exists());
+}
+
+#[test]
 fn a_fifo_or_device_sidecar_is_refused_without_hanging() {
     let (t, d) = dir();
     let spec = held();

@@ -27,6 +27,8 @@ const PAGE: u64 = 4096;
 pub struct Sidecar {
     pub created_by: String,
     /// The data file's name, so a sidecar copied beside another file vouches for nothing.
+    /// Sidecars of mmap-lab before fingerprints have none; see [`Sidecar::read`].
+    #[serde(default)]
     pub file: String,
     pub size: u64,
     pub content: String,
@@ -72,7 +74,16 @@ impl Sidecar {
         let text = files::read_text_capped(&path, CAP)?;
         let sidecar: Sidecar = serde_json::from_str(text.trim())
             .map_err(|_| not_ours("not a sidecar mmap-lab wrote"))?;
-        if sidecar.created_by != "mmap-lab" || sidecar.file != name_of(file) {
+        if sidecar.created_by != "mmap-lab" {
+            return Err(not_ours("not a sidecar mmap-lab wrote"));
+        }
+        let name = name_of(file);
+        // An older mmap-lab named no file; it made names `NAME-SIZE-CONTENT.bin`, so such a
+        // sidecar vouches for the file its size and content name. Having no fingerprint,
+        // the file is made again at its next use.
+        let legacy = sidecar.file.is_empty()
+            && name.ends_with(&format!("-{}-{}.bin", sidecar.size, sidecar.content));
+        if sidecar.file != name && !legacy {
             return Err(not_ours("written for another file"));
         }
         Ok(Some(sidecar))
