@@ -21,7 +21,9 @@
 //! [`Lab::check`](crate::Lab::check) records every field as a measurement named
 //! `PREFIX.field` (the prefix is the claim id without its section: `vm.virt_growth`), makes
 //! all of them the claim's evidence, and marks the `[key]` fields as the numbers the book's
-//! claim card shows. No field can be forgotten and no name can be misspelt.
+//! claim card shows. No field can be forgotten and no name can be misspelt. A findings
+//! struct can itself be a field of another (one row of a table of ways), recorded as
+//! `PREFIX.field.sub` and labelled `field label: sub label`.
 
 use std::fmt;
 
@@ -58,7 +60,7 @@ pub(crate) fn push(out: &mut Vec<Measurement>, name: &str, label: &str, value: f
 /// A claim's findings: a struct declared with [`findings!`](crate::findings!).
 pub trait Findings {
     /// Records every field as `prefix.field`.
-    fn record(&self, prefix: &str, out: &mut Vec<Measurement>);
+    fn record_fields(&self, prefix: &str, out: &mut Vec<Measurement>);
     /// The fields marked `[key]`: the few numbers a reader should see first.
     fn keys(&self) -> Vec<&'static str>;
 }
@@ -81,7 +83,7 @@ macro_rules! findings {
         }
 
         impl $crate::findings::Findings for $name {
-            fn record(&self, prefix: &str, out: &mut Vec<$crate::report::Measurement>) {
+            fn record_fields(&self, prefix: &str, out: &mut Vec<$crate::report::Measurement>) {
                 $(
                     $crate::findings::Record::record(
                         &self.$field,
@@ -97,6 +99,18 @@ macro_rules! findings {
                 let mut keys = Vec::new();
                 $( $( let _ = stringify!($key); keys.push(stringify!($field)); )? )*
                 keys
+            }
+        }
+
+        /// As a field of other findings: recorded as `name.field`, labelled
+        /// `label: field label`.
+        impl $crate::findings::Record for $name {
+            fn record(&self, name: &str, label: &str, out: &mut Vec<$crate::report::Measurement>) {
+                let start = out.len();
+                $crate::findings::Findings::record_fields(self, name, out);
+                for m in &mut out[start..] {
+                    m.label = format!("{label}: {}", m.label);
+                }
             }
         }
     };
@@ -261,7 +275,7 @@ mod tests {
             scan: Spread::of(&[3.0, 1.0, 2.0]),
         };
         let mut out = Vec::new();
-        f.record("bytes", &mut out);
+        f.record_fields("bytes", &mut out);
         let names: Vec<&str> = out.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(
             names,
@@ -281,8 +295,32 @@ mod tests {
             ..f
         };
         let mut out = Vec::new();
-        with_python.record("p", &mut out);
+        with_python.record_fields("p", &mut out);
         assert_eq!(out[2].label, "python peak (3 runs)");
+    }
+
+    crate::findings! {
+        /// Findings with findings inside.
+        struct Table {
+            [key] first: Sample = "way one",
+        }
+    }
+
+    #[test]
+    fn findings_nest_with_their_labels_prefixed() {
+        let t = Table {
+            first: Sample {
+                size: Bytes::of(1),
+                same: Flag(false),
+                python: None,
+                scan: Spread::once(1.0),
+            },
+        };
+        let mut out = Vec::new();
+        t.record_fields("w", &mut out);
+        assert_eq!(out[0].name, "w.first.size");
+        assert_eq!(out[0].label, "way one: file size");
+        assert_eq!(t.keys(), ["first"]);
     }
 
     #[test]

@@ -108,7 +108,7 @@ impl Lab {
         let prefix = prefix(id);
         let first = self.report.measurements.len();
         let mut recorded = Vec::new();
-        findings.record(prefix, &mut recorded);
+        findings.record_fields(prefix, &mut recorded);
         // A run that checks one claim twice (it should not) keeps the first numbers.
         recorded.retain(|m| self.report.measurement(&m.name).is_none());
         self.report.measurements.extend(recorded);
@@ -150,7 +150,7 @@ impl Lab {
     /// `prefix.FIELD`.
     pub fn record<F: Findings>(&mut self, prefix: &str, findings: &F) {
         let mut recorded = Vec::new();
-        findings.record(prefix, &mut recorded);
+        findings.record_fields(prefix, &mut recorded);
         recorded.retain(|m| self.report.measurement(&m.name).is_none());
         self.report.measurements.extend(recorded);
     }
