@@ -9,32 +9,30 @@ use mmap_lab::testkit::{Run, assert_bad_input, assert_rejects_bad_input, data_di
 use mmap_lab::{Report, Verdict};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lesson-04");
-const SKIPPED: &str = "python3 not found — skipped";
+const SKIPPED: &str = "python3 not installed — skipped";
 
-fn verdict(run: &Run, id: &str) -> Verdict {
-    let c = run.report.claims.iter().find(|c| c.id == id).unwrap();
-    c.verdict
+fn verdict(report: &Report, id: &str) -> Verdict {
+    report.claims.iter().find(|c| c.id == id).unwrap().verdict
 }
 
 /// The mechanisms that do not depend on Python.
 fn assert_rust_mechanisms(run: &Run) {
-    let size = run.value("file.size");
+    let size = run.value("zero.file");
     // The whole file is mapped, and the search reached `magic` 7/8 of the way in.
-    assert_eq!(run.value("rust.map_len"), size);
-    assert_eq!(run.value("rust.find_offset"), run.value("magic.offset"));
-    assert!(run.value("magic.offset") > size / 2.0);
+    assert_eq!(run.value("zero.rust_map_len"), size);
+    assert_eq!(run.value("zero.rust_found"), run.value("zero.magic_at"));
+    assert!(run.value("zero.magic_at") > size / 2.0);
     // An empty file maps to 0 bytes; an explicit len(0) maps nothing.
-    assert_eq!(run.value("empty.rust_mapped"), 1.0);
-    assert_eq!(run.value("empty.rust_map_len"), 0.0);
-    assert_eq!(run.value("len0.rust_map_len"), 0.0);
+    assert_eq!(run.value("zero.rust_empty_len"), 0.0);
+    assert_eq!(run.value("zero.rust_len0"), 0.0);
     // A Rust slice is a view. Making it on the evicted map read none of its pages; reading
     // through it brought them in as the map's file-backed pages, not as an anonymous copy.
     // A copy (to_vec) is anonymous memory of the slice's length.
     let len = run.value("slice.len");
-    assert!(run.value("rust.cold_read.resident_before") < 0.1);
-    assert!(run.value("rust.cold_read.resident_after") > 0.9);
-    let file = run.value("rust.cold_read.rss_file_growth");
-    let anon = run.value("rust.cold_read.rss_anon_growth");
+    assert!(run.value("slice.resident_before") < 0.1);
+    assert!(run.value("slice.resident_after") > 0.9);
+    let file = run.value("slice.rss_file");
+    let anon = run.value("slice.rss_anon");
     assert!(
         file >= 0.9 * len,
         "reading through the view mapped {file} bytes of the file"
@@ -43,18 +41,17 @@ fn assert_rust_mechanisms(run: &Run) {
         anon < len / 16.0,
         "reading through the view added {anon} anonymous bytes"
     );
-    let copy = run.value("rust.to_vec.rss_growth");
+    let copy = run.value("slice.to_vec_rss");
     assert!(
         (0.9 * len..=1.1 * len).contains(&copy),
         "to_vec of {len} bytes added {copy} of RSS"
     );
     // Reading the evicted slice read it from disk; reading it warm did not.
-    assert!(run.value("rust.cold_read.faults") > 0.0);
-    let cold = run.value("rust.cold_read.disk_bytes");
-    let warm = run.value("rust.warm_read.disk_bytes");
+    assert!(run.value("slice.cold_faults") > 0.0);
+    let cold = run.value("slice.cold_disk");
+    let warm = run.value("slice.warm_disk");
     assert!(cold >= len / 2.0, "cold read read {cold} bytes from disk");
     assert!(warm < len / 8.0, "warm read read {warm} bytes from disk");
-    assert_eq!(verdict(run, "4.slice"), Verdict::Depends);
 }
 
 #[test]
@@ -68,29 +65,32 @@ fn reports_both_claims_of_section_4() {
         return;
     }
     assert!(!notes.contains(SKIPPED), "{notes}");
-    // The notes' snippet found the same bytes and the same offset as Rust.
-    assert_eq!(run.value("python.first100_same"), 1.0);
-    assert_eq!(
-        run.value("python.find_offset"),
-        run.value("rust.find_offset")
+    assert!(
+        !run.report.params.contains_key("python3"),
+        "the interpreter path is recorded"
     );
-    assert_eq!(run.value("python.map_len"), run.value("file.size"));
-    assert_eq!(run.value("python.file_len"), run.value("file.size"));
+    // The notes' snippet found the same bytes and the same offset as Rust.
+    assert_eq!(run.value("zero.py_first_same"), 1.0);
+    assert_eq!(run.value("zero.py_found"), run.value("zero.rust_found"));
+    assert_eq!(run.value("zero.py_map_len"), run.value("zero.file"));
+    assert_eq!(run.value("zero.py_file_len"), run.value("zero.file"));
     // Python refuses an empty file, so `0` is not quite "the whole file".
-    assert_eq!(run.value("empty.python_raised"), 1.0);
-    assert_eq!(verdict(&run, "4.zero"), Verdict::Depends);
+    assert_eq!(run.value("zero.py_empty_raised"), 1.0);
+    assert_eq!(verdict(&run.report, "4.zero"), Verdict::Depends);
     // mm[a:b] is a new bytes object holding a copy; a memoryview slice allocates ~nothing.
     let len = run.value("slice.len");
-    assert_eq!(run.value("python.slice.is_bytes"), 1.0);
-    assert!(run.value("python.slice.alloc") >= len);
-    assert!(run.value("python.view.alloc") < len / 100.0);
+    assert_eq!(run.value("slice.py_is_bytes"), 1.0);
+    assert!(run.value("slice.py_alloc") >= len);
+    assert!(run.value("slice.py_view_alloc") < len / 100.0);
     // Copying the cold slice read it from disk.
-    assert!(run.value("python.slice.resident_before") < 0.1);
-    assert!(run.value("python.slice.resident_after") > 0.9);
+    assert!(run.value("slice.py_resident_before") < 0.1);
+    assert!(run.value("slice.py_resident_after") > 0.9);
+    // So the notes' slicing is a copy, not a view: the claim fails.
+    assert_eq!(verdict(&run.report, "4.slice"), Verdict::Fails);
 }
 
 #[test]
-fn without_python3_on_path_the_report_says_so() {
+fn without_python3_on_path_the_report_says_so_and_judges_nothing_from_rust_alone() {
     let dir = data_dir();
     let empty_path = data_dir();
     let out = Command::new(BIN)
@@ -110,9 +110,35 @@ fn without_python3_on_path_the_report_says_so() {
     };
     run.assert_section_claims(4);
     assert!(run.report.notes.iter().any(|n| n.contains(SKIPPED)));
-    assert!(run.report.value("python.find_offset").is_none());
+    assert!(run.report.value("zero.py_found").is_none());
     assert_rust_mechanisms(&run);
-    assert_eq!(verdict(&run, "4.zero"), Verdict::Holds);
+    for id in ["4.zero", "4.slice"] {
+        assert_eq!(verdict(&run.report, id), Verdict::NotMeasured, "[{id}]");
+    }
+}
+
+#[test]
+fn a_sample_another_process_keeps_mapped_leaves_only_the_slice_unmeasured() {
+    let run = run_json(BIN, "2M", &[]);
+    let sample = std::fs::read_dir(run.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "bin") && p.metadata().unwrap().len() > 0)
+        .expect("the lesson made its sample");
+    let file = std::fs::File::open(&sample).unwrap();
+    // SAFETY: the test's own copy of the lesson's sample; nothing truncates it meanwhile.
+    let map = unsafe { memmap2::Mmap::map(&file) }.unwrap();
+    let sum: u64 = map.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+    let again = mmap_lab::testkit::run_json_in(BIN, "2M", &[], run.dir.path());
+    let slice = again.claims.iter().find(|c| c.id == "4.slice").unwrap();
+    assert_eq!(slice.verdict, Verdict::NotMeasured);
+    assert!(
+        slice.why.contains("another process has it mapped"),
+        "{}",
+        slice.why
+    );
+    assert_eq!(verdict(&again, "4.zero"), verdict(&run.report, "4.zero"));
+    std::hint::black_box(sum);
 }
 
 #[test]
