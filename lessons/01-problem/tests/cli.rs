@@ -113,3 +113,17 @@ fn rejects_bad_input() {
     assert!(assert_bad_input(BIN, &["--size", "3M"]).contains("at least 4 MiB"));
     assert!(assert_bad_input(BIN, &["--read-budget", "0"]).contains("--read-budget"));
 }
+
+#[test]
+fn survives_odd_environments_and_tmpfs() {
+    mmap_lab::testkit::assert_survives_odd_environments(BIN, "8M");
+    // Nothing here needs a cold file unless --cold is given: every claim is measured.
+    if let Some(report) = mmap_lab::testkit::run_on_tmpfs(BIN, "8M") {
+        assert!(
+            report
+                .claims
+                .iter()
+                .all(|c| c.verdict != Verdict::NotMeasured)
+        );
+    }
+}

@@ -146,3 +146,13 @@ fn rejects_bad_input() {
     assert_rejects_bad_input(BIN);
     assert_bad_input(BIN, &["--size", "64K"]);
 }
+
+#[test]
+fn survives_odd_environments_and_tmpfs() {
+    mmap_lab::testkit::assert_survives_odd_environments(BIN, "4M");
+    // Only the slice needs a cold file.
+    if let Some(report) = mmap_lab::testkit::run_on_tmpfs(BIN, "4M") {
+        let slice = report.claims.iter().find(|c| c.id == "4.slice").unwrap();
+        assert_eq!(slice.verdict, Verdict::NotMeasured, "{}", slice.why);
+    }
+}

@@ -146,6 +146,13 @@ impl Lab {
         Ok(())
     }
 
+    /// Gives claim `id` NOT MEASURED with the reason `why`: for a lesson whose every
+    /// experiment needs what this run cannot do (a cold file on tmpfs, say).
+    pub fn not_measured(&mut self, id: &str, why: &str) {
+        self.report
+            .claim(id, Judgement::not_measured(why), Vec::new(), Vec::new());
+    }
+
     /// Records findings that belong to no one claim (context for the reader), as
     /// `prefix.FIELD`.
     pub fn record<F: Findings>(&mut self, prefix: &str, findings: &F) {
