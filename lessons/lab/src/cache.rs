@@ -134,6 +134,11 @@ pub fn settled<T: PartialEq>(mut look: impl FnMut() -> anyhow::Result<T>) -> any
     Ok(last)
 }
 
+/// The bytes of a file in the page cache, once readahead has settled ([`settled`]).
+pub fn settled_bytes(path: &Path) -> anyhow::Result<u64> {
+    settled(|| Ok(file_residency(path)?.resident_bytes()))
+}
+
 /// Drops a file's pages from the page cache, so that the next access reads from disk.
 ///
 /// Unmap the file first: pages that any process still maps stay. Returns the residency

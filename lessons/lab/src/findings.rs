@@ -144,6 +144,11 @@ impl Spread {
         }
     }
 
+    /// The wall times of `samples`, each divided by `ops`: time per operation.
+    pub fn of_samples(samples: &[crate::measure::Sample], ops: f64) -> Spread {
+        Spread::of(&crate::measure::walls(samples)).per(ops)
+    }
+
     /// One run only.
     pub fn once(secs: f64) -> Spread {
         Spread::of(&[secs])
@@ -234,6 +239,21 @@ pub enum Outcome {
 pub struct Versus {
     pub outcome: Outcome,
     pub factor: f64,
+}
+
+impl Versus {
+    /// The comparison as a phrase against `other`: `3.2× faster than pread`, `about as fast
+    /// as pread (1.1× slower)`.
+    pub fn than(&self, other: &str) -> String {
+        let r = |v: f64| Unit::Ratio.format(v);
+        match self.outcome {
+            Outcome::Faster | Outcome::Slower => format!("{self} than {other}"),
+            Outcome::Tie if self.factor >= 1.0 => {
+                format!("about as fast as {other} ({} faster)", r(self.factor))
+            }
+            Outcome::Tie => format!("about as fast as {other} ({} slower)", r(1.0 / self.factor)),
+        }
+    }
 }
 
 impl fmt::Display for Versus {
@@ -330,6 +350,11 @@ mod tests {
         assert_eq!(fast.versus(&slow).outcome, Outcome::Faster);
         assert_eq!(slow.versus(&fast).outcome, Outcome::Slower);
         assert_eq!(fast.versus(&slow).to_string(), "1.91× faster");
+        assert_eq!(fast.versus(&slow).than("pread"), "1.91× faster than pread");
+        assert_eq!(
+            Spread::once(1.0).versus(&Spread::once(1.1)).than("pread"),
+            "about as fast as pread (1.1× faster)"
+        );
         // Within the tie factor: a tie, whatever the runs.
         let near = Spread::of(&[1.2, 1.3, 1.4]);
         assert_eq!(fast.versus(&near).outcome, Outcome::Tie);

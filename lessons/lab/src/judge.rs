@@ -72,3 +72,29 @@ impl Judgement {
         );
     }
 }
+
+/// Joins phrases for a sentence: `a`, `a and b`, `a, b and c` (`last` is "and" or "or").
+pub fn list(items: &[&str], last: &str) -> String {
+    match items {
+        [init @ .., end] if !init.is_empty() => format!("{} {last} {end}", init.join(", ")),
+        _ => items.concat(),
+    }
+}
+
+/// A value that may not have been measured, for a sentence: the value, or `missing`.
+pub fn or_missing(value: Option<impl fmt::Display>, missing: &str) -> String {
+    value.map_or_else(|| missing.to_string(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_join_for_a_sentence() {
+        assert_eq!(list(&["a"], "and"), "a");
+        assert_eq!(list(&["a", "b", "c"], "or"), "a, b or c");
+        assert_eq!(or_missing(None::<u8>, "not run"), "not run");
+        assert_eq!(or_missing(Some(3), "not run"), "3");
+    }
+}

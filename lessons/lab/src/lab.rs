@@ -203,6 +203,33 @@ impl Lab {
         self.data.map(path)
     }
 
+    /// Maps a data file with every page mapped before `mmap` returns (`MAP_POPULATE`).
+    pub fn map_populated(&self, path: &Path) -> anyhow::Result<Mmap> {
+        self.data.map_with(path, true)
+    }
+
+    /// Competing methods taking turns: `rounds` rounds in which each of `methods` runs once
+    /// (`f(i)`), each on a freshly evicted file when `cold` ([`make_cold`](Lab::make_cold)),
+    /// so that a slow moment of the disk or the machine hits all of them alike. Returns each
+    /// method's results, in order.
+    pub fn turns<T>(
+        &self,
+        path: &Path,
+        (rounds, methods, cold): (u32, usize, bool),
+        mut f: impl FnMut(usize) -> anyhow::Result<T>,
+    ) -> anyhow::Result<Vec<Vec<T>>> {
+        let mut out: Vec<Vec<T>> = (0..methods).map(|_| Vec::new()).collect();
+        for _ in 0..rounds {
+            for (i, runs) in out.iter_mut().enumerate() {
+                if cold {
+                    self.make_cold(path)?;
+                }
+                runs.push(f(i)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Fails with a [`BadInput`] error when the sample is smaller than this lesson needs.
     pub fn require_size(&self, min: u64) -> anyhow::Result<()> {
         if self.size < min {

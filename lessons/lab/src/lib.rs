@@ -32,6 +32,7 @@ pub mod child;
 pub mod claims;
 pub mod cleanup;
 pub mod cli;
+pub mod crash;
 pub mod data;
 pub mod error;
 pub mod files;
@@ -41,6 +42,7 @@ pub mod lab;
 pub mod machine;
 pub mod measure;
 pub mod peer;
+pub mod platform;
 pub mod quantity;
 pub mod report;
 pub mod size;
@@ -48,7 +50,7 @@ mod sys;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use error::{BadInput, NotMeasured, not_measured};
+pub use error::{BadInput, Measured, NotMeasured, attempt, need, not_measured};
 pub use findings::{Findings, Outcome, Spread, Versus};
 pub use judge::Judgement;
 pub use lab::{Lab, Lesson};

@@ -126,6 +126,20 @@ pub fn walls(samples: &[Sample]) -> Vec<f64> {
     samples.iter().map(|s| s.wall.as_secs_f64()).collect()
 }
 
+/// Whether `copies` heap copies of `bytes` leave at least half of the available RAM free;
+/// if not, why (for a note and for the claims that needed the copy).
+pub fn fits_in_ram(bytes: u64, copies: u64) -> Result<(), String> {
+    match system_memory() {
+        None => Err("this platform cannot tell how much RAM is free".into()),
+        Some(m) if bytes.saturating_mul(copies).saturating_mul(2) > m.available => Err(format!(
+            "{copies} × {} would take more than half of the {} of RAM available",
+            crate::size::fmt(bytes),
+            crate::size::fmt(m.available)
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Makes every allocation of 128 KiB or more a fresh `mmap` that goes back to the OS when
 /// freed, so that the RSS growth of a step counts its big buffers on every run.
 ///

@@ -499,6 +499,11 @@ impl DataDir {
     /// Maps one of this directory's files read-only. Refused for a file outside the
     /// directory or not vouched for by its sidecar.
     pub fn map(&self, path: &Path) -> anyhow::Result<memmap2::Mmap> {
+        self.map_with(path, false)
+    }
+
+    /// [`map`](DataDir::map), with `MAP_POPULATE` when `populate`.
+    pub fn map_with(&self, path: &Path, populate: bool) -> anyhow::Result<memmap2::Mmap> {
         if path.parent() != Some(self.path.as_path()) || !matches!(Sidecar::read(path), Ok(Some(_)))
         {
             anyhow::bail!(
@@ -514,7 +519,11 @@ impl DataDir {
         // shortens one in place; regenerating or deleting it leaves the mapped inode alive
         // and unchanged. Nothing else is meant to write into the data directory (README,
         // "Data files"); a user who edits a sample while a lesson maps it breaks that.
-        unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("mmap {}", show(path)))
+        let mut options = memmap2::MmapOptions::new();
+        if populate {
+            options.populate();
+        }
+        unsafe { options.map(&file) }.with_context(|| format!("mmap {}", show(path)))
     }
 
     /// Deletes every file mmap-lab made here that no running lesson uses (with its sidecar
