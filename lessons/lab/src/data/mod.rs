@@ -513,16 +513,16 @@ impl DataDir {
             );
         }
         let file = File::open(path).with_context(|| format!("open {}", show(path)))?;
+        let mut options = memmap2::MmapOptions::new();
+        if populate {
+            options.populate();
+        }
         // SAFETY: a `&[u8]` over a map is sound only while the file's bytes do not change
         // and its length does not shrink. mmap-lab writes a data file only whole, under a
         // temporary name that is then renamed into place, and never writes, truncates or
         // shortens one in place; regenerating or deleting it leaves the mapped inode alive
         // and unchanged. Nothing else is meant to write into the data directory (README,
         // "Data files"); a user who edits a sample while a lesson maps it breaks that.
-        let mut options = memmap2::MmapOptions::new();
-        if populate {
-            options.populate();
-        }
         unsafe { options.map(&file) }.with_context(|| format!("mmap {}", show(path)))
     }
 
