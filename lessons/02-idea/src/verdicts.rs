@@ -159,7 +159,7 @@ pub fn bytes(f: &AsSlice) -> Judgement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmap_lab::Verdict;
+    use mmap_lab::judge::verdict_of as verdict;
 
     const MIB: f64 = 1048576.0;
 
@@ -191,12 +191,6 @@ mod tests {
             zeros: Count(1048564.0),
             read_time: Secs(0.16),
         }
-    }
-
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
     }
 
     #[test]

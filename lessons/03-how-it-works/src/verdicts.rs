@@ -195,7 +195,7 @@ pub fn therefore(f: &Therefore) -> Judgement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmap_lab::Verdict;
+    use mmap_lab::judge::{judged, verdict_of as verdict};
 
     /// Three runs around `median` seconds, 5 % apart.
     fn runs(median: f64) -> Spread {
@@ -262,16 +262,6 @@ mod tests {
             default_resident: Fraction(0.9885),
             default_per_read: Ratio(253.06),
         }
-    }
-
-    fn judged<F>(judge: fn(&F) -> Judgement, f: &F) -> Judgement {
-        let j = judge(f);
-        j.assert_readable();
-        j
-    }
-
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        judged(judge, f).verdict
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn or(v: Option<impl Display>, missing: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmap_lab::Verdict;
+    use mmap_lab::judge::verdict_of as verdict;
 
     const MIB: f64 = 1048576.0;
 
@@ -229,12 +229,6 @@ mod tests {
             cold_faults: Count(359.0),
             warm_disk: Some(Bytes(0.0)),
         }
-    }
-
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
     }
 
     #[test]

@@ -73,6 +73,21 @@ impl Judgement {
     }
 }
 
+/// Runs `judge` on `findings`, checks that the judgement reads well
+/// ([`Judgement::assert_readable`]) and returns it: for the judges' unit tests.
+#[track_caller]
+pub fn judged<F>(judge: impl Fn(&F) -> Judgement, findings: &F) -> Judgement {
+    let j = judge(findings);
+    j.assert_readable();
+    j
+}
+
+/// The verdict of [`judged`].
+#[track_caller]
+pub fn verdict_of<F>(judge: impl Fn(&F) -> Judgement, findings: &F) -> Verdict {
+    judged(judge, findings).verdict
+}
+
 /// Joins phrases for a sentence: `a`, `a and b`, `a, b and c` (`last` is "and" or "or").
 pub fn list(items: &[&str], last: &str) -> String {
     match items {
