@@ -1,9 +1,8 @@
 //! Lesson 4's findings and pure judges, tested with the reference machine's numbers and
 //! numbers moved across each boundary. Both claims are about the notes' Python.
 
-use std::fmt::Display;
-
 use mmap_lab::Verdict::{Depends, Fails, Holds, NotMeasured};
+use mmap_lab::judge::or_missing;
 use mmap_lab::quantity::{Bytes, Count, Flag, Fraction};
 use mmap_lab::{Judgement, findings};
 
@@ -34,8 +33,8 @@ findings! {
 /// [4.zero] In the notes' Python, `0` maps the whole file: the map is as long as the file
 /// and `find` reaches `magic` near its end. An empty file raising makes it depend.
 pub fn zero(f: &Zero) -> Judgement {
-    let empty = or(f.rust_empty_len, "an error");
-    let len0 = or(f.rust_len0, "an error");
+    let empty = or_missing(f.rust_empty_len, "an error");
+    let len0 = or_missing(f.rust_len0, "an error");
     let (map_len, rust_found) = (f.rust_map_len, f.rust_found);
     let rust = format!(
         "memmap2: no length mapped {map_len} and found `magic` at {rust_found}; an empty file \
@@ -65,8 +64,8 @@ pub fn zero(f: &Zero) -> Judgement {
         ),
         _ => format!("`0` mapped the whole {file} file in Python, and an empty file too"),
     };
-    let py_file = or(f.py_file_len, "?");
-    let same = or(f.py_first_same, "not compared");
+    let py_file = or_missing(f.py_file_len, "?");
+    let same = or_missing(f.py_first_same, "not compared");
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(
@@ -150,23 +149,29 @@ pub fn slice(f: &Slice) -> Judgement {
         Depends => format!(
             "mm[a:b] allocated only {alloc}, not a copy, but reading a view of an evicted file \
              read {} from disk: \"not disk\" only when cached",
-            or(f.cold_disk, "its pages")
+            or_missing(f.cold_disk, "its pages")
         ),
         _ => format!("mm[a:b] allocated only {alloc}, and a view of an evicted file read no disk"),
     };
     let py = f.py_alloc.zip(f.py_view_alloc).map(|(a, v)| {
         let new = f.py_is_bytes == Some(Flag(true));
         let bytes = if new { "a new bytes" } else { "an" };
-        let (b, e) = (or(f.py_resident_before, "?"), or(f.py_resident_after, "?"));
+        let (b, e) = (
+            or_missing(f.py_resident_before, "?"),
+            or_missing(f.py_resident_after, "?"),
+        );
         format!(
             "Python, on the evicted file: mm[a:b] made {bytes} object of {a} for a {size} \
              slice, its pages in RAM {b} → {e}; memoryview(mm)[a:b] allocated {v}"
         )
     });
     let (before, after, faults) = (f.resident_before, f.resident_after, f.cold_faults);
-    let (file, anon) = (or(f.rss_file, "?"), or(f.rss_anon, "?"));
-    let (copy, cold) = (or(f.to_vec_rss, "?"), or(f.cold_disk, "?"));
-    let (warm, past) = (or(f.warm_disk, "?"), f.cold_disk.is_some_and(|d| d.0 > len));
+    let (file, anon) = (or_missing(f.rss_file, "?"), or_missing(f.rss_anon, "?"));
+    let (copy, cold) = (or_missing(f.to_vec_rss, "?"), or_missing(f.cold_disk, "?"));
+    let (warm, past) = (
+        or_missing(f.warm_disk, "?"),
+        f.cold_disk.is_some_and(|d| d.0 > len),
+    );
     let more = if past { " (more: readahead)" } else { "" };
     Judgement::new(verdict)
         .headline(headline)
@@ -180,11 +185,6 @@ pub fn slice(f: &Slice) -> Judgement {
             "reading the view cold read {cold} from disk{more} with {faults} page faults; \
              warm, through a fresh map, {warm}"
         ))
-}
-
-/// A value, or `missing` where it was not measured (or memmap2 refused).
-fn or(v: Option<impl Display>, missing: &str) -> String {
-    v.map_or(missing.to_string(), |v| v.to_string())
 }
 
 #[cfg(test)]
