@@ -90,6 +90,13 @@ pub fn probe_median<T>(runs: u32, f: impl FnMut() -> T) -> (T, Sample) {
     (last, samples[(samples.len() - 1) / 2])
 }
 
+/// Page faults the calling thread has taken so far: (minor, major). Where work runs on
+/// several threads (an async runtime and its blocking pool), this says which thread waited
+/// for the disk. `None` where the platform cannot tell (it is Linux's `RUSAGE_THREAD`).
+pub fn thread_faults() -> Option<(u64, u64)> {
+    sys::thread_rusage().map(|r| (r.minflt, r.majflt))
+}
+
 /// The median of `values` (the mean of the two middle ones for an even count); NaN for
 /// none. The one median of the workspace: timed rows, lateness percentiles and Python
 /// peers all use it.

@@ -360,8 +360,26 @@ impl Report {
             .max()
             .unwrap_or(0)
             .min(width / 2);
+        // A timed row's fastest and slowest runs print on its own line, as a range.
+        let range = |m: &Measurement| {
+            let run = |end: &str| self.measurement(&format!("{}.{end}", m.name));
+            run("fastest").zip(run("slowest")).map(|(a, b)| {
+                format!(" ({}–{})", a.unit.format(a.value), b.unit.format(b.value))
+            })
+        };
+        let is_run = |m: &Measurement| {
+            ["fastest", "slowest"].iter().any(|end| {
+                m.name
+                    .strip_suffix(end)
+                    .and_then(|n| n.strip_suffix('.'))
+                    .is_some_and(|n| self.measurement(n).is_some())
+            })
+        };
         let line = |out: &mut String, m: &Measurement| {
-            let mut value = m.unit.format(m.value);
+            if is_run(m) {
+                return;
+            }
+            let mut value = m.unit.format(m.value) + &range(m).unwrap_or_default();
             if let Some(r) = reference.and_then(|r| r.measurement(&m.name)) {
                 let _ = write!(value, "   (reference {})", r.unit.format(r.value));
             }
@@ -529,6 +547,30 @@ fn param_text(key: &str, value: &serde_json::Value) -> String {
     }
 }
 
+/// The words of `text`, a number and the unit after it kept together (`4.88 ms`, `2 GiB/s`),
+/// so that a value and its unit never split across lines.
+fn glue_units(text: &str) -> Vec<String> {
+    const UNITS: [&str; 14] = [
+        "B", "KiB", "MiB", "GiB", "TiB", "PiB", "ns", "µs", "ms", "s", "%", "pages", "page", "×",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let bare = word.trim_end_matches([')', ',', ';', ':', '.', '/']);
+        let bare = bare.strip_suffix("/s").unwrap_or(bare);
+        let after_number = out
+            .last()
+            .is_some_and(|prev| prev.ends_with(|c: char| c.is_ascii_digit()));
+        match out.last_mut() {
+            Some(prev) if after_number && UNITS.contains(&bare) => {
+                prev.push(' ');
+                prev.push_str(word);
+            }
+            _ => out.push(word.to_string()),
+        }
+    }
+    out
+}
+
 /// Appends `text` wrapped at word boundaries to `width` columns: the first line after
 /// `first`, the others after `rest`. A word longer than a line stands on a line of its own.
 pub fn wrap_into(out: &mut String, text: &str, width: usize, first: &str, rest: &str) {
@@ -541,7 +583,8 @@ pub fn wrap_into(out: &mut String, text: &str, width: usize, first: &str, rest: 
     let mut line = String::from(first);
     let mut indent_len = first.chars().count();
     let mut len = indent_len;
-    for word in text.split_whitespace() {
+    for word in glue_units(text) {
+        let word = word.as_str();
         let n = word.chars().count();
         if len > indent_len && len + 1 + n > width {
             out.push_str(&line);

@@ -18,10 +18,26 @@ pub struct Rusage {
 
 #[cfg(unix)]
 pub fn rusage() -> Option<Rusage> {
+    rusage_of(libc::RUSAGE_SELF)
+}
+
+/// The same for the calling thread alone (`RUSAGE_THREAD`, Linux).
+#[cfg(target_os = "linux")]
+pub fn thread_rusage() -> Option<Rusage> {
+    rusage_of(libc::RUSAGE_THREAD)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn thread_rusage() -> Option<Rusage> {
+    None
+}
+
+#[cfg(unix)]
+fn rusage_of(who: libc::c_int) -> Option<Rusage> {
     let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a `struct rusage` into the pointer we pass, which points to
-    // zeroed memory of exactly that type; RUSAGE_SELF is always a valid `who`.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
+    // zeroed memory of exactly that type; `who` is RUSAGE_SELF or RUSAGE_THREAD.
+    let rc = unsafe { libc::getrusage(who, ru.as_mut_ptr()) };
     if rc != 0 {
         return None;
     }
