@@ -42,6 +42,7 @@ pub mod lab;
 pub mod machine;
 pub mod measure;
 pub mod peer;
+pub mod procmem;
 pub mod platform;
 pub mod quantity;
 pub mod report;
