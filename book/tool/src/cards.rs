@@ -142,7 +142,7 @@ fn headline_and_details(out: &mut String, c: &ClaimResult, what: &str) {
         let _ = write!(
             out,
             "<details class=\"claim-details\"><summary>{what} ({})</summary><ul>",
-            count(c.details.len(), "detail")
+            c.details.len()
         );
         for d in &c.details {
             let _ = write!(out, "<li>{}</li>", inline(d));
@@ -186,7 +186,14 @@ fn card(lesson: &Lesson, id: &str) -> String {
     };
     headline_and_details(&mut out, main, "details");
 
-    let names = key_names(main);
+    // The reference's key numbers, then any of yours it lacks (a report recorded before a
+    // lesson renamed its measurements names others).
+    let mut names = key_names(main);
+    for name in reader.map(key_names).unwrap_or_default() {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     let both = lesson.reference.is_some() && lesson.reader.is_some();
     if !names.is_empty() {
         out.push_str("<table class=\"key-numbers stack\"><thead><tr><th>key number</th>");
