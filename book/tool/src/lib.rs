@@ -6,15 +6,19 @@
 //! - [`results`] loads what there is to show: the reference machine's lesson reports and
 //!   bench results (`book/reference/`, committed) and the reader's (`target/`, after
 //!   `just book`);
-//! - [`render`] turns them into `book/src/generated/` (Markdown tables, the notes' sections,
-//!   the scoreboard) and [`plot`] draws the SVG plots;
+//! - [`render`] turns them into `book/src/generated/` (the notes' sections in English and
+//!   Uzbek, the scoreboard, the benchmark pages), [`cards`] makes each lesson's verdict
+//!   table and claim cards, [`html`] holds the pieces they share, and [`plot`] draws the
+//!   SVG plots;
 //! - [`check`] fails the build, naming the file, when an `{{#include}}` target or anchor
 //!   is missing or empty or an image is missing — mdBook itself only logs those;
 //! - [`preprocess`] is the mdBook preprocessor that regenerates and checks on every build
 //!   (so a plain `mdbook build` works and reads well with the reference numbers alone);
 //! - [`steps`] runs the lessons and benches and drives mdBook for the `just` recipes.
 
+pub mod cards;
 pub mod check;
+pub mod html;
 pub mod paths;
 pub mod plot;
 pub mod preprocess;

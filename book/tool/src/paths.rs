@@ -102,6 +102,11 @@ impl Paths {
         self.workspace.join("notes/mmap-notes.en.md")
     }
 
+    /// The notes as written, in Uzbek: the original the English renders.
+    pub fn notes_original(&self) -> PathBuf {
+        self.workspace.join("notes/mmap-notes.uz.md")
+    }
+
     /// The lesson packages present in `lessons/`, in order.
     pub fn lessons(&self) -> anyhow::Result<Vec<LessonDir>> {
         let dir = self.workspace.join("lessons");

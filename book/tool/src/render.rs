@@ -12,10 +12,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use mmap_lab::bench::{self, BenchResult, BenchResults, param_label, param_order};
 use mmap_lab::machine::Machine;
-use mmap_lab::report::{Measurement, Report, Unit, Verdict, md_cell};
+use mmap_lab::report::{Report, Unit, Verdict, md_cell};
 use mmap_lab::{claims, size};
 
-use crate::results::Results;
+use crate::cards::{self, Lesson};
+use crate::html::{self, badge, claim_anchor, count, esc, inline, no_badge};
+use crate::results::{Results, Side};
 use crate::{Paths, plot};
 
 /// The command that puts the reader's numbers into the book.
@@ -26,15 +28,20 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// Makes every generated file from `results` and the notes.
 pub fn generate(paths: &Paths, results: &Results) -> anyhow::Result<Files> {
-    let notes_path = paths.notes();
-    let notes = std::fs::read_to_string(&notes_path)
-        .with_context(|| format!("read {}", notes_path.display()))?;
+    let read = |path: PathBuf| {
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))
+    };
+    let notes = notes_sections(&read(paths.notes())?);
+    let original = notes_sections(&read(paths.notes_original())?);
     let chapters = chapter_files(&paths.src())?;
     let mut files = Files::new();
     let mut put = |name: String, text: String| files.insert(name, text.into_bytes());
 
-    for (n, (_title, body)) in notes_sections(&notes) {
-        put(format!("lesson-{n:02}/notes.md"), body);
+    for (n, (_title, body)) in &notes {
+        put(
+            format!("lesson-{n:02}/notes.md"),
+            notes_page(*n, body, original.get(n)),
+        );
     }
     let lessons: BTreeSet<u8> = results
         .reference
@@ -44,20 +51,28 @@ pub fn generate(paths: &Paths, results: &Results) -> anyhow::Result<Files> {
         .copied()
         .collect();
     for &n in &lessons {
-        let reference = results.reference.lessons.get(&n);
-        let reader = results.reader.lessons.get(&n);
+        let lesson = Lesson {
+            number: n,
+            reference: results.reference.lessons.get(&n),
+            reader: results.reader.lessons.get(&n),
+            reader_ran_any: !results.reader.lessons.is_empty(),
+        };
         put(
-            format!("lesson-{n:02}/results.md"),
-            lesson_results(n, reference, reader, !results.reader.lessons.is_empty()),
+            format!("lesson-{n:02}/verdicts.md"),
+            cards::verdicts(&lesson),
         );
+        put(format!("lesson-{n:02}/cards.md"), cards::cards(&lesson));
         put(
             format!("lesson-{n:02}/report.md"),
-            lesson_report(reference, reader),
+            lesson_report(lesson.reference, lesson.reader),
         );
     }
     put("machines.md".into(), machines(results));
     put("status.md".into(), status(results));
-    put("scoreboard.md".into(), scoreboard(results, &chapters));
+    put(
+        "scoreboard.md".into(),
+        scoreboard(results, &chapters, &notes),
+    );
 
     let reference_bench = results.reference.bench.as_ref();
     let reader_bench = results.reader.bench.as_ref();
@@ -66,20 +81,22 @@ pub fn generate(paths: &Paths, results: &Results) -> anyhow::Result<Files> {
         .chain(reader_bench)
         .flat_map(|b| b.benchmarks.iter().map(|r| r.group.as_str()))
         .collect();
+    let pages = source_pages(&paths.src(), &paths.generated())?;
     for group in groups {
         let reference = of_group(reference_bench, group);
         let reader = of_group(reader_bench, group);
         let svg = plot::group(group, &reference, &reader)?;
-        files.insert(format!("bench/{group}.svg"), svg.into_bytes());
-        files.insert(
+        put(format!("bench/{group}.svg"), svg);
+        put(
             format!("bench/{group}.md"),
-            bench_group(group, &reference, &reader, reader_bench.is_some()).into_bytes(),
+            bench_group(group, &reference, &reader, reader_bench.is_some()),
         );
+        put(format!("bench/{group}-link.md"), bench_link(group, &pages));
     }
     let (compare_md, pairs) = compare(results);
-    files.insert("compare.md".into(), compare_md.into_bytes());
+    put("compare.md".into(), compare_md);
     if !pairs.is_empty() {
-        files.insert("compare.svg".into(), plot::compare(&pairs)?.into_bytes());
+        put("compare.svg".into(), plot::compare(&pairs)?);
     }
     Ok(files)
 }
@@ -176,6 +193,47 @@ pub fn notes_sections(notes: &str) -> BTreeMap<u8, (String, String)> {
     out
 }
 
+/// Emoji of the notes and the plain symbols that stand for them: without an emoji font
+/// (common on servers and in PDF printers) emoji render as empty boxes.
+const SYMBOLS: [(&str, &str); 7] = [
+    ("✅", "✓"),
+    ("❌", "✗"),
+    ("⚠️", "⚠"),
+    ("👉", "→"),
+    ("👇", "↓"),
+    ("📌", "▸"),
+    ("\u{fe0f}", ""),
+];
+
+/// `text` with the notes' emoji as plain symbols ([`SYMBOLS`]).
+fn plain_symbols(text: &str) -> String {
+    SYMBOLS.iter().fold(text.to_string(), |t, (emoji, plain)| {
+        t.replace(emoji, plain)
+    })
+}
+
+/// A lesson's `notes.md`: its section of the notes in English, and the Uzbek original
+/// (`original`: title and body) a tab away. The tabs are two radio buttons, so the page
+/// needs no script; print shows both languages.
+fn notes_page(n: u8, english: &str, original: Option<&(String, String)>) -> String {
+    let english = plain_symbols(english);
+    let Some((title, uzbek)) = original else {
+        return english;
+    };
+    format!(
+        "<div class=\"notes-tabs\">\n\
+         <input type=\"radio\" name=\"notes-{n:02}\" id=\"notes-{n:02}-en\" class=\"show-en\" checked>\
+         <label for=\"notes-{n:02}-en\">English</label>\n\
+         <input type=\"radio\" name=\"notes-{n:02}\" id=\"notes-{n:02}-uz\" class=\"show-uz\">\
+         <label for=\"notes-{n:02}-uz\"><span lang=\"uz\">O‘zbekcha</span> (the original)</label>\n\
+         <div class=\"notes-en\" lang=\"en\">\n\n{english}\n\n</div>\n\
+         <div class=\"notes-uz\" lang=\"uz\">\n<p class=\"notes-title\"><strong>{n}. {}</strong></p>\n\n{}\n\n</div>\n\
+         </div>\n",
+        esc(title),
+        plain_symbols(uzbek).trim_end()
+    )
+}
+
 /// `[5.ram]` → `` `[5.ram]` `` for every id of the notes, so ids stand out and never read
 /// as Markdown link labels. Code blocks are left alone.
 fn mark_claim_ids(text: &str) -> String {
@@ -195,156 +253,6 @@ fn mark_claim_ids(text: &str) -> String {
         out.push('\n');
     }
     out.trim_end().to_string()
-}
-
-fn verdict(v: Verdict) -> String {
-    format!("**{}**", v.shout())
-}
-
-fn params(report: &Report) -> String {
-    report
-        .params
-        .iter()
-        .map(|(k, v)| match (k.as_str(), v.as_u64()) {
-            ("size_bytes", Some(b)) => format!("size {}", size::fmt(b)),
-            _ => format!("{k} = {v}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The verdicts and measurements of lesson `n`, reference beside the reader's.
-fn lesson_results(
-    n: u8,
-    reference: Option<&Report>,
-    reader: Option<&Report>,
-    reader_ran_any: bool,
-) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<!-- generated by mmap-book; edit the lesson, not this file -->"
-    );
-    match reference {
-        Some(r) => {
-            let _ = writeln!(
-                out,
-                "- **Reference machine:** {} ({})",
-                r.machine.summary(),
-                params(r)
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "- **Reference machine:** no reference run of this lesson yet (`just reference` \
-                 makes one)"
-            );
-        }
-    }
-    match reader {
-        Some(r) => {
-            let _ = writeln!(
-                out,
-                "- **Your machine:** {} ({})",
-                r.machine.summary(),
-                params(r)
-            );
-        }
-        None if reader_ran_any => {
-            let _ = writeln!(
-                out,
-                "- **Your machine:** lesson {n} has not run here yet — `{ADD_YOURS}` runs it \
-                 and puts your numbers beside these."
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "- **Your machine:** not measured yet. These are the reference machine's \
-                 numbers; `{ADD_YOURS}` runs every lesson on your machine and puts yours \
-                 beside them."
-            );
-        }
-    }
-    out.push('\n');
-
-    let reports: Vec<(&str, &Report)> = [("reference", reference), ("your machine", reader)]
-        .into_iter()
-        .filter_map(|(who, r)| r.map(|r| (who, r)))
-        .collect();
-    let mut ids: Vec<&str> = claims::of_section(n).map(|c| c.id).collect();
-    for (_, r) in &reports {
-        for c in &r.claims {
-            if !ids.contains(&c.id.as_str()) {
-                ids.push(&c.id);
-            }
-        }
-    }
-    let _ = writeln!(out, "### Verdicts\n");
-    for id in ids {
-        let text = claims::get(id).map_or("", |c| c.text);
-        let _ = writeln!(out, "#### `[{id}]` {text}\n");
-        let _ = writeln!(out, "| | verdict | why |");
-        let _ = writeln!(out, "| :--- | :--- | :--- |");
-        for (who, r) in &reports {
-            match r.claims.iter().find(|c| c.id == id) {
-                Some(c) => {
-                    let _ = writeln!(
-                        out,
-                        "| {who} | {} | {} |",
-                        verdict(c.verdict),
-                        md_cell(&c.why)
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "| {who} | — | this run did not check it |");
-                }
-            }
-        }
-        out.push('\n');
-    }
-
-    let _ = writeln!(out, "### Measurements\n");
-    let mut names: Vec<&str> = Vec::new();
-    for (_, r) in &reports {
-        for m in &r.measurements {
-            if !names.contains(&m.name.as_str()) {
-                names.push(&m.name);
-            }
-        }
-    }
-    let header: Vec<&str> = reports.iter().map(|(who, _)| *who).collect();
-    let _ = writeln!(out, "| measurement | {} |", header.join(" | "));
-    let _ = writeln!(out, "| :--- |{}", " ---: |".repeat(reports.len()));
-    for name in names {
-        let found: Vec<Option<&Measurement>> =
-            reports.iter().map(|(_, r)| r.measurement(name)).collect();
-        let Some(first) = found.iter().flatten().next() else {
-            continue;
-        };
-        let values: Vec<String> = found
-            .iter()
-            .map(|m| m.map_or("—".to_string(), |m| m.unit.format(m.value)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} <br><small>`{name}`</small> | {} |",
-            md_cell(first.display_name()),
-            values.join(" | ")
-        );
-    }
-    let notes: Vec<String> = reports
-        .iter()
-        .flat_map(|(who, r)| r.notes.iter().map(move |n| format!("{who}: {n}")))
-        .collect();
-    if !notes.is_empty() {
-        out.push('\n');
-        for n in notes {
-            let _ = writeln!(out, "> {}  ", md_cell(&n));
-        }
-    }
-    out
 }
 
 /// The lesson's terminal output: the reader's with the reference's numbers beside each
@@ -436,100 +344,188 @@ fn status(results: &Results) -> String {
     )
 }
 
-/// Every claim of the notes with its verdict on both machines.
-fn scoreboard(results: &Results, chapters: &BTreeMap<u8, String>) -> String {
-    let find = |side: &crate::results::Side, id: &str| {
-        side.lessons
-            .values()
-            .flat_map(|r| r.claims.iter())
-            .find(|c| c.id == id)
-            .map(|c| c.verdict)
-    };
-    let mut out = String::new();
-    let reader_any = !results.reader.lessons.is_empty();
-    let mut tally: BTreeMap<(&str, String), usize> = BTreeMap::new();
-    let mut rows = String::new();
-    for c in claims::ALL {
-        let covered = chapters.contains_key(&c.section)
-            || results.reference.lessons.contains_key(&c.section)
-            || results.reader.lessons.contains_key(&c.section);
-        let show = |side: &crate::results::Side, who: &'static str| match find(side, c.id) {
-            Some(v) => (who, v.shout().to_string()),
-            None if !covered => (who, "not yet covered".to_string()),
-            None if who == "your machine" && !side.lessons.contains_key(&c.section) => {
-                (who, "not run yet".to_string())
-            }
-            None => (who, "not checked".to_string()),
-        };
-        let r = show(&results.reference, "reference");
-        let y = show(&results.reader, "your machine");
-        let lesson = match chapters.get(&c.section) {
-            Some(file) => format!("[{}]({file})", c.section),
-            None => c.section.to_string(),
-        };
-        let bold = |s: &str| {
-            if s.chars().all(|ch| ch.is_ascii_uppercase() || ch == ' ') {
-                format!("**{s}**")
-            } else {
-                format!("*{s}*")
-            }
-        };
-        let _ = writeln!(
-            rows,
-            "| `[{}]` | {} | {lesson} | {} | {} |",
-            c.id,
-            md_cell(c.text),
-            bold(&r.1),
-            bold(&y.1)
-        );
-        *tally.entry((r.0, r.1)).or_default() += 1;
-        *tally.entry((y.0, y.1)).or_default() += 1;
-    }
-    let summary = |who: &str| {
-        tally
-            .iter()
-            .filter(|((w, _), _)| *w == who)
-            .map(|((_, v), n)| format!("{n} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let _ = writeln!(
-        out,
-        "Of the {} claims in the notes — **reference machine:** {}.  ",
-        claims::ALL.len(),
-        summary("reference")
-    );
-    if reader_any {
-        let _ = writeln!(out, "**Your machine:** {}.\n", summary("your machine"));
-    } else {
-        let _ = writeln!(
-            out,
-            "**Your machine:** nothing run yet — `{ADD_YOURS}` fills that column.\n"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "| id | the notes say | lesson | reference | your machine |"
-    );
-    let _ = writeln!(out, "| :--- | :--- | :---: | :--- | :--- |");
-    out.push_str(&rows);
-    out
-}
-
 fn of_group<'a>(bench: Option<&'a BenchResults>, group: &str) -> Vec<&'a BenchResult> {
     bench
         .map(|b| b.benchmarks.iter().filter(|r| r.group == group).collect())
         .unwrap_or_default()
 }
 
+/// The Markdown pages of the book outside `generated/`: file name (relative to
+/// `book/src/`) → text.
+fn source_pages(src: &Path, generated: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(src).with_context(|| format!("read {}", src.display()))? {
+        let path = entry?.path();
+        if path != generated && path.extension().is_some_and(|e| e == "md") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("read {}", path.display()))?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            out.insert(name.into_owned(), text);
+        }
+    }
+    Ok(out)
+}
+
+/// `bench/GROUP-link.md`: one line pointing to the page that shows the group — the page
+/// that includes `generated/bench/GROUP.md` — so each benchmark is shown once.
+fn bench_link(group: &str, pages: &BTreeMap<String, String>) -> String {
+    let include = format!("generated/bench/{group}.md}}}}");
+    let home = pages.iter().find(|(_, text)| text.contains(&include));
+    match home {
+        Some((file, text)) => {
+            let title = text
+                .lines()
+                .find_map(|l| l.strip_prefix("# "))
+                .unwrap_or(file)
+                .trim();
+            format!(
+                "> The `{group}` benchmark is shown once, with its plot and numbers, in \
+                 [{title}]({file}#bench-{group}).\n"
+            )
+        }
+        None => format!("> The `{group}` benchmark is not shown on any page of the book yet.\n"),
+    }
+}
+
+/// A side's verdict on claim `id`, if any lesson of that side checked it.
+fn verdict_of(side: &Side, id: &str) -> Option<Verdict> {
+    side.lessons
+        .values()
+        .flat_map(|r| r.claims.iter())
+        .find(|c| c.id == id)
+        .map(|c| c.verdict)
+}
+
+/// Every claim of the notes with its verdict on both machines: the counts first, then a
+/// row per claim of the sections that have a lesson (each id linked to its card), then one
+/// line per section not written yet.
+fn scoreboard(
+    results: &Results,
+    chapters: &BTreeMap<u8, String>,
+    notes: &BTreeMap<u8, (String, String)>,
+) -> String {
+    let covered = |section: u8| {
+        chapters.contains_key(&section)
+            || results.reference.lessons.contains_key(&section)
+            || results.reader.lessons.contains_key(&section)
+    };
+    let reader_any = !results.reader.lessons.is_empty();
+    let mut out = String::from("<!-- generated by mmap-book from the lesson reports -->\n");
+    out.push_str("<div class=\"tally\">\n");
+    for (who, side) in [
+        ("reference", &results.reference),
+        ("your machine", &results.reader),
+    ] {
+        if who == "your machine" && !reader_any {
+            let _ = writeln!(
+                out,
+                "<p><strong>Your machine:</strong> nothing run yet — <code>{ADD_YOURS}</code> fills that column.</p>"
+            );
+            continue;
+        }
+        let mut counts = [0usize; 5];
+        for c in claims::ALL {
+            let slot = match verdict_of(side, c.id) {
+                Some(Verdict::Holds) => 0,
+                Some(Verdict::Depends) => 1,
+                Some(Verdict::Fails) => 2,
+                Some(Verdict::NotMeasured) => 3,
+                None => 4,
+            };
+            counts[slot] += 1;
+        }
+        let _ = write!(
+            out,
+            "<p><strong>{}:</strong>",
+            if who == "reference" {
+                "Reference machine"
+            } else {
+                "Your machine"
+            }
+        );
+        for (i, n) in counts.iter().enumerate() {
+            let what = match i {
+                0 => badge(Verdict::Holds),
+                1 => badge(Verdict::Depends),
+                2 => badge(Verdict::Fails),
+                3 => badge(Verdict::NotMeasured),
+                _ => no_badge("not yet"),
+            };
+            if *n > 0 || i < 3 || i == 4 {
+                let _ = write!(out, " <span class=\"count\">{n} {what}</span>");
+            }
+        }
+        out.push_str("</p>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<p>of the {} claims in the notes.</p>\n</div>",
+        claims::ALL.len()
+    );
+    let cell = |side: &Side, who: &str, section: u8, id: &str| match verdict_of(side, id) {
+        Some(v) => badge(v),
+        None if who == "yours" && !side.lessons.contains_key(&section) => no_badge("not run"),
+        None => no_badge("not checked"),
+    };
+    out.push_str("<table class=\"scoreboard verdicts stack\"><thead><tr><th>claim</th><th>the notes say</th><th>reference</th><th>yours</th></tr></thead><tbody>\n");
+    for c in claims::ALL.iter().filter(|c| covered(c.section)) {
+        let id = match chapters.get(&c.section) {
+            Some(file) => format!(
+                "<a href=\"{}#{}\"><code>[{}]</code></a>",
+                file.replace(".md", ".html"),
+                claim_anchor(c.id),
+                esc(c.id)
+            ),
+            None => format!("<code>[{}]</code>", esc(c.id)),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"id\">{id}</td><td class=\"text\">{}</td><td class=\"verdict\" data-label=\"reference\">{}</td><td class=\"verdict\" data-label=\"yours\">{}</td></tr>",
+            esc(c.text),
+            cell(&results.reference, "reference", c.section, c.id),
+            cell(&results.reader, "yours", c.section, c.id)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    let unwritten: BTreeSet<u8> = claims::ALL
+        .iter()
+        .map(|c| c.section)
+        .filter(|s| !covered(*s))
+        .collect();
+    if !unwritten.is_empty() {
+        out.push_str("<p class=\"not-yet-title\"><strong>Not written yet</strong> — these sections have no lesson, so their claims are not yet checked:</p>\n<ul class=\"not-yet\">\n");
+        for s in unwritten {
+            let title = notes
+                .get(&s)
+                .map_or(String::new(), |(t, _)| format!(" {}", esc(t)));
+            let ids: Vec<String> = claims::of_section(s)
+                .map(|c| format!("<code>[{}]</code>", esc(c.id)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "<li><strong>{s}.{title}</strong> — {}: {}</li>",
+                count(ids.len(), "claim"),
+                ids.join(" ")
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
+/// A benchmark's time per iteration and, for whole files, its throughput.
 fn timing(r: &BenchResult) -> String {
     let time = Unit::Seconds.format(r.median_ns * 1e-9);
-    match r.bytes_per_second() {
+    match r
+        .bytes_per_second()
+        .filter(|_| r.throughput_bytes.is_some_and(|b| b >= 4096))
+    {
         Some(rate) => format!(
-            "{time} <br><small>{}</small>",
-            Unit::BytesPerSecond.format(rate)
+            "<span class=\"v\">{}</span><br><small class=\"v\">{}</small>",
+            esc(&time),
+            esc(&Unit::BytesPerSecond.format(rate))
         ),
-        None => time,
+        None => format!("<span class=\"v\">{}</span>", esc(&time)),
     }
 }
 
@@ -538,13 +534,13 @@ fn key(r: &BenchResult) -> (&str, Option<&str>) {
     (&r.function, r.parameter.as_deref())
 }
 
+/// `bench/GROUP.md`: the group's plot, then its numbers folded.
 fn bench_group(
     group: &str,
     reference: &[&BenchResult],
     reader: &[&BenchResult],
     reader_ran: bool,
 ) -> String {
-    let mut out = String::new();
     let mut keys: Vec<(&str, Option<&str>)> = reference.iter().map(|r| key(r)).collect();
     for r in reader {
         if !keys.contains(&key(r)) {
@@ -556,51 +552,48 @@ fn bench_group(
         let rank = |k: &(&str, Option<&str>)| functions.iter().position(|f| *f == k.0);
         rank(a).cmp(&rank(b)).then(param_order(a.1, b.1))
     });
-    let _ = writeln!(
-        out,
-        "Median time per iteration (criterion), with the throughput below it.\n"
-    );
-    let _ = writeln!(
-        out,
-        "| `{group}` | parameter | reference | your machine | yours vs reference |"
-    );
-    let _ = writeln!(out, "| :--- | :--- | ---: | ---: | ---: |");
-    for k in keys {
-        let a = reference.iter().find(|r| key(r) == k);
-        let b = reader.iter().find(|r| key(r) == k);
-        let any = a.or(b).expect("every key comes from one side");
-        let ratio = a
-            .zip(b)
-            .and_then(|(a, b)| bench::speedup(a, b))
-            .map_or_else(|| "—".into(), bench::speed_words);
-        let yours = match b {
-            Some(b) => timing(b),
-            None if reader_ran => "—".into(),
-            None => format!("`{ADD_YOURS}`"),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {yours} | {ratio} |",
-            md_cell(&any.function),
-            param_label(any),
-            a.map_or("—".into(), |a| timing(a)),
-        );
-    }
     let who = if reader.is_empty() {
         format!("the reference machine (`{ADD_YOURS}` adds yours)")
     } else {
-        "the reference (dashed line, open circles) and your machine (solid line, filled circles)"
-            .into()
+        "the reference (dashed, open circles) and your machine (solid, filled circles)".into()
     };
-    let _ = writeln!(
-        out,
-        "\n![{group}: {who}](generated/bench/{group}.svg)\n\n<small>Plot: `{group}` on {who}.</small>"
+    let mut out = format!(
+        "<a id=\"bench-{group}\"></a>\n\n![{group}: {who}](generated/bench/{group}.svg)\n\n"
     );
+    let _ = write!(
+        out,
+        "<details class=\"bench-numbers\"><summary>The numbers: {}, median time per iteration (criterion)</summary>\n<table class=\"stack\"><thead><tr><th>method</th><th>size</th><th>reference</th><th>yours</th><th>yours vs reference</th></tr></thead><tbody>\n",
+        count(keys.len(), "benchmark")
+    );
+    for k in keys {
+        let a = reference.iter().find(|r| key(r) == k);
+        let b = reader.iter().find(|r| key(r) == k);
+        let Some(any) = a.or(b) else { continue };
+        let ratio = a
+            .zip(b)
+            .and_then(|(a, b)| bench::speedup(a, b))
+            .map_or_else(|| "—".into(), html::speed);
+        let yours = match b {
+            Some(b) => timing(b),
+            None if reader_ran => "—".into(),
+            None => format!("<code>{ADD_YOURS}</code>"),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"name\">{}</td><td data-label=\"size\"><span class=\"v\">{}</span></td><td data-label=\"reference\">{}</td><td data-label=\"yours\">{yours}</td><td data-label=\"yours vs ref.\"><span class=\"v\">{}</span></td></tr>",
+            esc(&plot::function_words(group, &any.function)),
+            esc(&param_label(any)),
+            a.map_or("—".into(), |a| timing(a)),
+            esc(&ratio)
+        );
+    }
+    out.push_str("</tbody></table>\n</details>\n");
     out
 }
 
 /// The "your machine vs the reference" page — mmap-lab's comparison, the same one
-/// `just compare` prints — and the pairs (benchmark, reference time ÷ yours) it plots.
+/// `just compare` prints: its findings first, then the chart, then every benchmark folded;
+/// and the pairs (benchmark, reference time ÷ yours) the chart draws.
 fn compare(results: &Results) -> (String, Vec<(String, f64)>) {
     let mut out = String::new();
     let (Some(reference), reader) = (
@@ -618,16 +611,11 @@ fn compare(results: &Results) -> (String, Vec<(String, f64)>) {
             out,
             "> [!NOTE]\n> You have no benchmark results yet. `{ADD_YOURS}` runs the quick \
              benchmarks (`just bench` the full suite) and this page then compares every one \
-             of them with the reference machine. Until then, here are the reference's \
-             numbers ({} run, {} benchmarks).\n",
+             of them with the reference machine. Until then, each chapter shows the \
+             reference's numbers ({} run, {}).\n",
             reference.mode,
-            reference.benchmarks.len()
+            count(reference.benchmarks.len(), "benchmark")
         );
-        let _ = writeln!(out, "| benchmark | reference |");
-        let _ = writeln!(out, "| :--- | ---: |");
-        for r in &reference.benchmarks {
-            let _ = writeln!(out, "| `{}` | {} |", r.id, timing(r));
-        }
         return (out, Vec::new());
     };
     let comparison = bench::compare(reference, reader);
@@ -635,30 +623,66 @@ fn compare(results: &Results) -> (String, Vec<(String, f64)>) {
         .rows
         .iter()
         .filter_map(|row| {
-            let label = match reader.get(&row.id) {
-                Some(r) => format!("{}/{} {}", row.group, row.function, param_label(r)),
-                None => row.id.clone(),
-            };
+            let size = row
+                .parameter
+                .as_deref()
+                .map(bench::fmt_param)
+                .unwrap_or_default();
+            let label = format!(
+                "{} · {} {size}",
+                row.group.replace('_', " "),
+                plot::function_words(&row.group, &row.function)
+            );
             Some((label.trim().to_string(), row.speedup?))
         })
         .collect();
-    if reader.mode != reference.mode {
-        let _ = writeln!(
-            out,
-            "Your results come from a **{}** run and the reference's from a **{}** run; \
-             quick runs measure each benchmark for less time and skip some sizes, so expect \
-             more noise and some empty cells.\n",
-            reader.mode, reference.mode
-        );
+    out.push_str("<ul class=\"findings\">\n");
+    for f in &comparison.findings {
+        let _ = writeln!(out, "<li>{}</li>", inline(f));
     }
+    out.push_str("</ul>\n\n");
     if !pairs.is_empty() {
-        let _ = writeln!(
-            out,
-            "![reference time ÷ your time, per benchmark: above 1× your machine is \
-             faster](generated/compare.svg)\n"
+        out.push_str(
+            "![reference time ÷ your time, per benchmark: right of 1× your machine is \
+             faster](generated/compare.svg)\n\n",
         );
     }
-    out.push_str(&comparison.to_markdown());
+    let _ = write!(
+        out,
+        "<details class=\"bench-numbers\"><summary>Every benchmark: {} ({} reference run, {} run of yours)</summary>\n<table class=\"stack\"><thead><tr><th>benchmark</th><th>reference</th><th>yours</th><th>yours vs reference</th></tr></thead><tbody>\n",
+        count(comparison.rows.len(), "benchmark"),
+        esc(&comparison.reference_mode),
+        esc(&comparison.mine_mode)
+    );
+    for row in &comparison.rows {
+        let time = |ns: Option<f64>| {
+            ns.map_or_else(
+                || "—".to_string(),
+                |ns| {
+                    format!(
+                        "<span class=\"v\">{}</span>",
+                        esc(&Unit::Seconds.format(ns * 1e-9))
+                    )
+                },
+            )
+        };
+        let size = row
+            .parameter
+            .as_deref()
+            .map(bench::fmt_param)
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"name\">{} · {} <span class=\"v\">{}</span></td><td data-label=\"reference\">{}</td><td data-label=\"yours\">{}</td><td data-label=\"yours vs ref.\"><span class=\"v\">{}</span></td></tr>",
+            esc(&row.group.replace('_', " ")),
+            esc(&plot::function_words(&row.group, &row.function)),
+            esc(&size),
+            time(row.reference_ns),
+            time(row.mine_ns),
+            esc(&row.speedup.map_or_else(|| "—".into(), html::speed))
+        );
+    }
+    out.push_str("</tbody></table>\n</details>\n");
     (out, pairs)
 }
 

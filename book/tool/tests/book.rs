@@ -71,19 +71,45 @@ fn reference_only_pages_say_how_to_add_yours_and_list_every_claim() {
         .unwrap()
     };
     for &n in results.reference.lessons.keys() {
-        let page = text(&format!("lesson-{n:02}/results.md"));
-        assert!(page.contains("`just book`"), "lesson {n} does not say how");
-        assert!(page.contains("| measurement | reference |"), "{page}");
+        let cards = text(&format!("lesson-{n:02}/cards.md"));
+        assert!(cards.contains("`just book`") || cards.contains("<code>just book</code>"));
+        let verdicts = text(&format!("lesson-{n:02}/verdicts.md"));
+        for c in mmap_lab::claims::of_section(n) {
+            let anchor = mmap_book::html::claim_anchor(c.id);
+            assert!(
+                verdicts.contains(&format!("href=\"#{anchor}\"")),
+                "{}",
+                c.id
+            );
+            assert!(cards.contains(&format!("id=\"{anchor}\"")), "{}", c.id);
+        }
+        assert!(
+            !verdicts.contains("\n\n") && !cards.contains("\n\n"),
+            "a blank line would end the HTML block and let Markdown reach the lesson's text"
+        );
     }
     let board = text("scoreboard.md");
     for c in mmap_lab::claims::ALL {
-        assert!(board.contains(&format!("`[{}]`", c.id)), "{} missing", c.id);
+        assert!(board.contains(&format!("[{}]", c.id)), "{} missing", c.id);
     }
-    let uncovered = mmap_lab::claims::ALL
+    let unwritten: std::collections::BTreeSet<u8> = mmap_lab::claims::ALL
         .iter()
-        .filter(|c| !results.reference.lessons.contains_key(&c.section))
+        .map(|c| c.section)
+        .filter(|s| !results.reference.lessons.contains_key(s))
+        .collect();
+    let board_lines = board
+        .lines()
+        .filter(|l| l.starts_with("<li><strong>"))
         .count();
-    assert_eq!(board.matches("*not yet covered*").count(), uncovered * 2);
+    assert_eq!(
+        board_lines,
+        unwritten.len(),
+        "one line per section not written"
+    );
+    for group in ["seq_scan", "random_access", "small_files"] {
+        let link = text(&format!("bench/{group}-link.md"));
+        assert!(link.contains(&format!("#bench-{group})")), "{link}");
+    }
     assert!(text("status.md").contains("reference machine's"));
 }
 
@@ -100,6 +126,7 @@ fn mdbook_build_fails_on_a_broken_include_and_names_it() {
     let ws = dir.path();
     std::fs::create_dir_all(ws.join("notes")).unwrap();
     std::fs::copy(checkout.notes(), ws.join("notes/mmap-notes.en.md")).unwrap();
+    std::fs::copy(checkout.notes_original(), ws.join("notes/mmap-notes.uz.md")).unwrap();
     std::fs::create_dir_all(ws.join("lessons")).unwrap();
     write(
         &ws.join("book/book.toml"),
@@ -137,14 +164,14 @@ fn mdbook_build_fails_on_a_broken_include_and_names_it() {
     );
 
     let broken =
-        build("# Two\n{{#include ../../code.rs:b}}\n{{#include generated/lesson-09/results.md}}\n");
+        build("# Two\n{{#include ../../code.rs:b}}\n{{#include generated/lesson-09/cards.md}}\n");
     let err = String::from_utf8_lossy(&broken.stderr);
     assert!(!broken.status.success(), "a broken include built: {err}");
     assert!(
         err.contains("book/src/02-x.md") && err.contains("has no anchor `b`"),
         "{err}"
     );
-    assert!(err.contains("generated/lesson-09/results.md"), "{err}");
+    assert!(err.contains("generated/lesson-09/cards.md"), "{err}");
 }
 
 #[test]

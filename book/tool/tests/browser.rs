@@ -1,9 +1,20 @@
-//! The book in a real browser: builds it, opens the lesson-5 chapter in headless Chromium
-//! (driven over the Chrome DevTools protocol) and checks what a reader would see — the
-//! results table with numbers, a plot that actually loaded (non-zero natural size), and no
-//! `{{#` directive left — then opens the scoreboard and finds every claim id of the notes.
-//! Screenshots of the lesson-5 chapter are kept in `target/book-browser/`: `lesson-05.png`
-//! (the whole page) and `lesson-05-results.png` (the results section, as a reader sees it).
+//! The book in a real browser: builds it and opens it in headless Chromium (driven over the
+//! Chrome DevTools protocol), on a desktop (1366×900) and a phone (390×844), in the light
+//! and the navy theme, and checks what a reader would see:
+//!
+//! - every lesson chapter opens with its verdict table in the first screen, and has a
+//!   claim card per claim with key numbers; no `{{#` directive is left;
+//! - the plots loaded, and their smallest text is at least 12 px as rendered;
+//! - at 390 px no card, scoreboard or compare element is wider than the viewport, and the
+//!   page does not scroll sideways;
+//! - the verdict badges have three distinct colours in each theme;
+//! - no code span of a page holds curly quotes or en dashes (smart punctuation);
+//! - print media opens every `<details>`;
+//! - the scoreboard lists every claim id of the notes.
+//!
+//! Screenshots are kept in `target/book-browser/`: `THEME-WIDTH-PAGE-PART.png`, the first
+//! screen (`top`), the first claim card (`cards`) and the first plot (`plot`) of chapter 5,
+//! and the top of the scoreboard and the compare page.
 //!
 //! Needs `chromium` and mdBook 0.5.4. Without them the test says so and passes, unless
 //! `MMAP_BOOK_BROWSER_TEST=1` (set by `.ci/run`), which makes their absence a failure.
@@ -139,21 +150,29 @@ impl Page {
         }
     }
 
-    /// A PNG of the whole page.
-    fn screenshot(&mut self) -> Vec<u8> {
-        let height = self
-            .eval("document.documentElement.scrollHeight")
-            .as_u64()
-            .unwrap_or(900)
-            .clamp(600, 16000);
+    /// Evaluates `expression`, which must give a JSON string, and parses it.
+    fn eval_json(&mut self, expression: &str) -> Value {
+        let text = self.eval(&format!("JSON.stringify({expression})"));
+        serde_json::from_str(text.as_str().expect("a JSON string")).expect("JSON")
+    }
+
+    /// The viewport: `width`×`height` CSS pixels, a phone's when `mobile`.
+    fn viewport(&mut self, (width, height): (u32, u32)) {
         self.call(
             "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1,
+                    "mobile": width < 600 }),
         );
+    }
+
+    /// A PNG of what the viewport shows, written to `path`.
+    fn screenshot(&mut self, path: &Path) {
         let shot = self.call("Page.captureScreenshot", json!({ "format": "png" }));
-        base64::engine::general_purpose::STANDARD
+        let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().expect("screenshot data"))
-            .expect("screenshot is base64")
+            .expect("screenshot is base64");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        std::fs::write(path, png).unwrap();
     }
 }
 
@@ -233,8 +252,25 @@ fn launch(chromium: &Path, profile: &Path) -> (Browser, u16) {
     }
 }
 
+/// The themes the test reads the book in (mdBook's class names).
+const THEMES: [&str; 2] = ["light", "navy"];
+/// A desktop and a phone viewport.
+const VIEWPORTS: [(u32, u32); 2] = [(1366, 900), (390, 844)];
+/// Elements the tool writes that must fit a phone's width.
+const FITS: &str =
+    ".claim-card, table.stack, .tally, ul.not-yet, ul.findings, .notes-tabs > label, main img";
+
+/// The smallest `font-size` an SVG file writes.
+fn smallest_font(svg: &Path) -> f64 {
+    let text = std::fs::read_to_string(svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+    text.split("font-size=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse::<f64>().ok())
+        .fold(f64::MAX, f64::min)
+}
+
 #[test]
-fn lesson_5_and_the_scoreboard_render_in_chromium() {
+fn the_book_reads_at_a_glance_in_chromium() {
     let Some(chromium) = find_chromium() else {
         return unavailable("chromium is not installed");
     };
@@ -255,94 +291,251 @@ fn lesson_5_and_the_scoreboard_render_in_chromium() {
         String::from_utf8_lossy(&built.stdout),
         String::from_utf8_lossy(&built.stderr)
     );
-    let chapter = std::fs::read_dir(&html)
+    let mut chapters: Vec<(u8, PathBuf)> = std::fs::read_dir(&html)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| {
-            p.file_name().is_some_and(|n| {
-                n.to_string_lossy().starts_with("05-") && p.extension().is_some_and(|e| e == "html")
-            })
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().into_owned();
+            let n = name.get(..2)?.parse::<u8>().ok()?;
+            (name.ends_with(".html") && name.as_bytes().get(2) == Some(&b'-')).then_some((n, p))
         })
+        .collect();
+    chapters.sort();
+    let chapter_5 = chapters
+        .iter()
+        .find(|(n, _)| *n == 5)
+        .map(|(_, p)| p.clone())
         .expect("the book has a lesson-5 chapter (05-*.html)");
+    let scoreboard = html.join("scoreboard.html");
+    let compare = html.join("compare.html");
 
     let profile = tempfile::tempdir().unwrap();
     let (_browser, port) = launch(&chromium, profile.path());
     let mut page = Page::connect(port);
-    page.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
-    );
-
-    page.open(&chapter);
-    let seen = page.eval(
-        "JSON.stringify({
-            text: document.body.innerText,
-            html: document.documentElement.outerHTML,
-            tables: Array.from(document.querySelectorAll('main table')).map(t => t.innerText),
-            images: Array.from(document.querySelectorAll('main img')).map(i => ({
-                src: i.getAttribute('src'), width: i.naturalWidth, height: i.naturalHeight
-            }))
-        })",
-    );
-    let seen: Value = serde_json::from_str(seen.as_str().expect("a JSON string")).unwrap();
     std::fs::create_dir_all(&out).unwrap();
-    // The results section as a reader scrolls to it, then the whole page.
-    page.eval("(document.querySelector('h2[id^=\"results\"]') || document.body).scrollIntoView()");
-    let results_shot = page.call("Page.captureScreenshot", json!({ "format": "png" }));
-    let results_png = base64::engine::general_purpose::STANDARD
-        .decode(results_shot["data"].as_str().expect("screenshot data"))
-        .expect("screenshot is base64");
-    std::fs::write(out.join("lesson-05-results.png"), results_png).unwrap();
-    let shot = page.screenshot();
-    let png = out.join("lesson-05.png");
-    std::fs::write(&png, &shot).unwrap();
-    eprintln!("screenshot of the lesson-5 chapter: {}", png.display());
-    assert!(shot.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
 
-    let text = seen["text"].as_str().unwrap();
-    assert!(
-        !text.contains("{{#") && !seen["html"].as_str().unwrap().contains("{{#"),
-        "a raw {{{{# directive is left in the lesson-5 page"
-    );
-    let tables: Vec<&str> = seen["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let results = tables
-        .iter()
-        .find(|t| t.starts_with("measurement"))
-        .unwrap_or_else(|| panic!("no results table on the lesson-5 page; tables: {tables:?}"));
-    assert!(
-        results.contains("reference") && results.chars().any(|c| c.is_ascii_digit()),
-        "the results table has no numbers: {results}"
-    );
-    let images = seen["images"].as_array().unwrap();
-    let plot = images
-        .iter()
-        .find(|i| i["src"].as_str().is_some_and(|s| s.ends_with(".svg")))
-        .unwrap_or_else(|| panic!("no plot on the lesson-5 page; images: {images:?}"));
-    assert!(
-        plot["width"].as_u64() > Some(0) && plot["height"].as_u64() > Some(0),
-        "the plot did not load: {plot}"
-    );
+    for theme in THEMES {
+        for viewport in VIEWPORTS {
+            page.viewport(viewport);
+            page.open(&chapter_5);
+            page.eval(&format!("localStorage.setItem('mdbook-theme', '{theme}')"));
+            let shot = |part: &str, page_name: &str| {
+                out.join(format!("{theme}-{}-{page_name}-{part}.png", viewport.0))
+            };
 
-    page.open(&html.join("scoreboard.html"));
-    let board = page.eval("document.querySelector('main').innerText");
-    let board = board.as_str().unwrap();
-    let missing: Vec<&str> = mmap_lab::claims::ALL
-        .iter()
-        .map(|c| c.id)
-        .filter(|id| !board.contains(&format!("[{id}]")))
-        .collect();
+            for (n, chapter) in &chapters {
+                page.open(chapter);
+                let seen = page.eval_json(
+                    "{
+                        theme: document.documentElement.classList.contains(localStorage.getItem('mdbook-theme')),
+                        verdicts: (document.querySelector('table.verdicts') || {getBoundingClientRect: () => null}).getBoundingClientRect(),
+                        height: innerHeight,
+                        width: innerWidth,
+                        page_width: document.documentElement.scrollWidth,
+                        cards: Array.from(document.querySelectorAll('.claim-card')).map(c => c.innerText),
+                        raw: document.documentElement.outerHTML.includes('{{#'),
+                        curly: Array.from(document.querySelectorAll('main code')).map(c => c.textContent).filter(t => /[\\u2018\\u2019\\u201c\\u201d\\u2013]/.test(t)),
+                        wide: Array.from(document.querySelectorAll('%FITS%'))
+                            .filter(e => e.getBoundingClientRect().right > innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+                            .map(e => e.className || e.tagName)
+                    }"
+                    .replace("%FITS%", FITS)
+                    .as_str(),
+                );
+                let what = format!("chapter {n}, {theme}, {}×{}", viewport.0, viewport.1);
+                assert_eq!(
+                    seen["theme"],
+                    json!(true),
+                    "{what}: the theme did not apply"
+                );
+                assert_eq!(
+                    seen["raw"],
+                    json!(false),
+                    "{what}: a raw {{{{# directive is left"
+                );
+                let top = seen["verdicts"]["top"].as_f64();
+                let bottom = seen["verdicts"]["bottom"].as_f64();
+                assert!(
+                    top.is_some_and(|t| t >= 0.0) && top < seen["height"].as_f64(),
+                    "{what}: the verdict table is not in the first screen: {seen}"
+                );
+                if viewport.0 > 600 {
+                    assert!(
+                        bottom <= seen["height"].as_f64(),
+                        "{what}: the verdict table does not fit the first screen: {seen}"
+                    );
+                }
+                let cards = seen["cards"].as_array().unwrap();
+                let in_section = mmap_lab::claims::of_section(*n).count();
+                assert!(
+                    cards.len() >= in_section && in_section > 0,
+                    "{what}: {} cards for {in_section} claims",
+                    cards.len()
+                );
+                assert!(
+                    cards.iter().all(|c| c.as_str().is_some_and(|t| {
+                        ["HOLDS", "DEPENDS", "FAILS", "NOT MEASURED"]
+                            .iter()
+                            .any(|v| t.contains(v))
+                            && t.chars().any(|ch| ch.is_ascii_digit())
+                    })),
+                    "{what}: a card without a verdict or numbers: {cards:?}"
+                );
+                assert_eq!(
+                    seen["curly"],
+                    json!([]),
+                    "{what}: smart punctuation inside code spans"
+                );
+                assert_eq!(seen["wide"], json!([]), "{what}: wider than the viewport");
+                assert!(
+                    seen["page_width"].as_f64() <= seen["width"].as_f64(),
+                    "{what}: the page scrolls sideways: {seen}"
+                );
+            }
+
+            page.open(&chapter_5);
+            page.screenshot(&shot("top", "ch05"));
+            page.eval("document.querySelector('.claim-card').scrollIntoView()");
+            page.screenshot(&shot("cards", "ch05"));
+            page.eval("document.querySelector('main img[src$=\".svg\"]').scrollIntoView()");
+            page.screenshot(&shot("plot", "ch05"));
+
+            for plotted in [&chapter_5, &compare] {
+                page.open(plotted);
+                let images = page.eval_json(
+                    // mdBook 0.5 keeps a hidden second copy of each image for its zoom.
+                    "Array.from(document.querySelectorAll('main img'))
+                        .filter(i => i.getBoundingClientRect().width > 0).map(i => ({
+                        src: i.getAttribute('src'), natural: i.naturalWidth,
+                        height: i.naturalHeight, shown: i.getBoundingClientRect().width
+                    }))",
+                );
+                let images = images.as_array().unwrap();
+                assert!(!images.is_empty(), "{}: no plot", plotted.display());
+                for img in images {
+                    let natural = img["natural"].as_f64().unwrap_or(0.0);
+                    assert!(
+                        natural > 0.0 && img["height"].as_f64() > Some(0.0),
+                        "the plot did not load: {img}"
+                    );
+                    let svg = html.join(img["src"].as_str().unwrap());
+                    let px = smallest_font(&svg) * img["shown"].as_f64().unwrap() / natural;
+                    assert!(
+                        px >= 12.0,
+                        "{}: text of {px:.1} px at {} px wide ({theme}): {img}",
+                        svg.display(),
+                        viewport.0
+                    );
+                }
+            }
+
+            page.open(&scoreboard);
+            let board = page.eval_json(
+                "{
+                    text: document.querySelector('main').innerText,
+                    links: Array.from(document.querySelectorAll('table.scoreboard a')).length,
+                    badges: Object.fromEntries(['holds', 'depends', 'fails'].map(v => {
+                        const b = document.querySelector('.badge.' + v);
+                        return [v, b ? getComputedStyle(b).backgroundColor : null];
+                    })),
+                    background: getComputedStyle(document.body).backgroundColor,
+                    width: innerWidth,
+                    page_width: document.documentElement.scrollWidth,
+                    wide: Array.from(document.querySelectorAll('%FITS%'))
+                        .filter(e => e.getBoundingClientRect().right > innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+                        .map(e => e.className || e.tagName)
+                }"
+                .replace("%FITS%", FITS)
+                .as_str(),
+            );
+            let text = board["text"].as_str().unwrap();
+            let missing: Vec<&str> = mmap_lab::claims::ALL
+                .iter()
+                .map(|c| c.id)
+                .filter(|id| !text.contains(&format!("[{id}]")))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "the scoreboard lacks claims {missing:?}"
+            );
+            assert!(board["links"].as_u64() > Some(0), "no id links to its card");
+            let colours: Vec<&str> = ["holds", "depends", "fails"]
+                .iter()
+                .map(|v| {
+                    board["badges"][v]
+                        .as_str()
+                        .expect("a badge of each verdict")
+                })
+                .collect();
+            assert!(
+                colours[0] != colours[1] && colours[1] != colours[2] && colours[0] != colours[2],
+                "{theme}: verdict badges share a colour: {colours:?}"
+            );
+            assert!(
+                !colours.contains(&board["background"].as_str().unwrap()),
+                "{theme}: a badge has the page's colour"
+            );
+            assert_eq!(
+                board["wide"],
+                json!([]),
+                "scoreboard, {theme}, {viewport:?}"
+            );
+            assert!(board["page_width"].as_f64() <= board["width"].as_f64());
+            page.screenshot(&shot("top", "scoreboard"));
+
+            page.open(&compare);
+            let wide = page.eval_json(
+                "Array.from(document.querySelectorAll('%FITS%'))
+                    .filter(e => e.getBoundingClientRect().right > innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+                    .map(e => e.className || e.tagName)"
+                    .replace("%FITS%", FITS)
+                    .as_str(),
+            );
+            assert_eq!(wide, json!([]), "compare, {theme}, {viewport:?}");
+            page.screenshot(&shot("top", "compare"));
+        }
+    }
+
+    // Print: every fold open. The folds are closed on screen, and the check can tell.
+    page.viewport(VIEWPORTS[0]);
+    page.open(&chapter_5);
+    let folds = "Array.from(document.querySelectorAll('main details')).map(d => ({
+            open: d.open,
+            shown: Array.from(d.children).filter(c => c.tagName !== 'SUMMARY')
+                .every(c => c.checkVisibility())
+        }))";
+    let screen = page.eval_json(folds);
+    let screen = screen.as_array().unwrap();
+    assert!(!screen.is_empty(), "chapter 5 has no folds");
     assert!(
-        missing.is_empty(),
-        "the scoreboard lacks claims {missing:?}"
+        screen
+            .iter()
+            .all(|f| f == &json!({ "open": false, "shown": false })),
+        "folds are open on screen: {screen:?}"
     );
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    let deadline = Instant::now() + TIMEOUT;
+    let printed = loop {
+        let printed = page.eval_json(folds);
+        let all_open = printed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f == &json!({ "open": true, "shown": true }));
+        if all_open || Instant::now() > deadline {
+            break printed;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(
-        !board.contains("{{#"),
-        "a raw directive is left on the scoreboard"
+        printed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f == &json!({ "open": true, "shown": true })),
+        "print media leaves folds closed: {printed}"
     );
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "" }));
+    eprintln!("screenshots of the book: {}", out.display());
 }
