@@ -7,10 +7,9 @@ use std::fs::File;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use memmap2::MmapOptions;
 use mmap_benches::{
     Mode, RANDOM_ACCESS, RANDOM_FILE_SIZE, RANDOM_METHODS, RANDOM_READ, bench, consume, data_dir,
-    sample_file,
+    or_exit, sample_file,
 };
 use mmap_lab::data::read_exact_at;
 
@@ -21,9 +20,7 @@ fn random_access(c: &mut Criterion) {
     let data = data_dir();
     let path = sample_file(&data, RANDOM_FILE_SIZE);
     let file = File::open(&path).expect("open the sample");
-    // SAFETY: the sample belongs to mmap-lab's data directory; nothing writes or truncates
-    // it while the benchmark has it mapped.
-    let map = unsafe { MmapOptions::new().populate().map(&file) }.expect("mmap the sample");
+    let map = or_exit(data.map_with(&path, true)); // populated: page tables warm too
     // Warm: the whole file in the page cache before either method runs.
     black_box(consume(&map));
     let last = RANDOM_FILE_SIZE - RANDOM_READ as u64;

@@ -120,6 +120,10 @@ pub const RANDOM_FILE_SIZE: u64 = 256 << 20;
 /// Bytes read per random access.
 pub const RANDOM_READ: usize = 8;
 
+pub const RECORD_LOOKUP: &str = "record_lookup";
+pub const RECORD_METHODS: [&str; 3] = ["in_place", "copy_out", "pread"];
+pub const RECORD_FILE_SIZE: u64 = 64 << 20;
+
 pub const SMALL_FILES: &str = "small_files";
 pub const SMALL_METHODS: [&str; 2] = ["read", "mmap"];
 pub const SMALL_FILE_SIZES: [u64; 2] = [4 << 10, 64 << 10];
@@ -135,6 +139,9 @@ pub fn benchmark_ids(mode: Mode) -> Vec<String> {
     }
     for m in RANDOM_METHODS {
         ids.push(format!("{RANDOM_ACCESS}/{m}/{RANDOM_FILE_SIZE}"));
+    }
+    for m in RECORD_METHODS {
+        ids.push(format!("{RECORD_LOOKUP}/{m}/{RECORD_FILE_SIZE}"));
     }
     for size in SMALL_FILE_SIZES {
         for m in SMALL_METHODS {
