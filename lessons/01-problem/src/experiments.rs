@@ -7,13 +7,13 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, Result};
 use memmap2::Mmap;
-use mmap_lab::measure::{Sample, probe, probe_runs, walls};
-use mmap_lab::quantity::{Bytes, Count, Flag, Fraction};
+use mmap_lab::measure::{Sample, probe, probe_runs};
+use mmap_lab::quantity::{Bytes, Count, Flag};
 use mmap_lab::{Lab, Spread, cache, data};
 
-use crate::verdicts::{Random, Way};
+use crate::verdicts::{Random, Waste, Way};
 
 fn sum(bytes: &[u8]) -> u64 {
     bytes.iter().map(|&b| u64::from(b)).sum()
@@ -21,104 +21,68 @@ fn sum(bytes: &[u8]) -> u64 {
 
 // ANCHOR: ways
 /// The notes' way: read the whole file, then use the slice.
-fn read_whole(path: &Path, slice: &Range<usize>) -> anyhow::Result<(Vec<u8>, u64)> {
+fn read_whole(path: &Path, slice: &Range<usize>) -> Result<(u64, Vec<u8>)> {
     let data = fs::read(path)?;
-    let total = sum(&data[slice.clone()]);
-    Ok((data, total))
+    Ok((sum(&data[slice.clone()]), data))
 }
 
 /// Plain file I/O done with care: seek to the slice and read only it.
-fn read_slice(path: &Path, slice: &Range<usize>) -> anyhow::Result<(Vec<u8>, u64)> {
+fn read_slice(path: &Path, slice: &Range<usize>) -> Result<(u64, Vec<u8>)> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(slice.start as u64))?;
     let mut buf = vec![0u8; slice.len()];
     file.read_exact(&mut buf)?;
-    let total = sum(&buf);
-    Ok((buf, total))
+    Ok((sum(&buf), buf))
 }
 
 /// mmap: map the whole file, touch only the slice.
-fn map_slice(lab: &Lab, path: &Path, slice: &Range<usize>) -> anyhow::Result<(Mmap, u64)> {
+fn map_slice(lab: &Lab, path: &Path, slice: &Range<usize>) -> Result<(u64, Mmap)> {
     let map = lab.map(path)?;
-    let total = sum(&map[slice.clone()]);
-    Ok((map, total))
+    Ok((sum(&map[slice.clone()]), map))
 }
 // ANCHOR_END: ways
 
 // ANCHOR: random
 /// Random access the plain I/O way: one `pread` system call per read.
-fn pread_all(file: &File, offsets: &[usize]) -> anyhow::Result<u64> {
-    let mut total = 0u64;
+fn pread_all(file: &File, offsets: &[usize]) -> Result<u64> {
     let mut word = [0u8; 8];
-    for &at in offsets {
+    offsets.iter().try_fold(0u64, |total, &at| {
         data::read_exact_at(file, &mut word, at as u64).context("pread")?;
-        total = total.wrapping_add(u64::from_le_bytes(word));
-    }
-    Ok(total)
+        Ok(total.wrapping_add(u64::from_le_bytes(word)))
+    })
 }
 
 /// Random access to bytes in memory: a map or a `Vec` alike.
 fn index_all(bytes: &[u8], offsets: &[usize]) -> u64 {
-    let mut total = 0u64;
-    let mut word = [0u8; 8];
-    for &at in offsets {
-        word.copy_from_slice(&bytes[at..at + 8]);
-        total = total.wrapping_add(u64::from_le_bytes(word));
-    }
-    total
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    offsets.iter().fold(0, |t, &at| t.wrapping_add(word(at)))
 }
 // ANCHOR_END: random
 
-/// What one way cost: the last run's value, its [`Way`], and the page faults and share of
-/// the watched range cached of its median-time run.
-struct Cost<T> {
-    out: T,
-    way: Way,
-    faults: u64,
-    cached: Fraction,
+/// One run of one way: its sample, and the page cache it took in over the watched range.
+type Run = (Sample, u64);
+
+/// Runs `f` once, probed, watching the page cache over `watch` of `path`.
+fn watched<T>(path: &Path, watch: &Range<u64>, f: impl FnOnce() -> Result<T>) -> Result<(T, Run)> {
+    let before = cache::file_range_residency(path, watch.clone())?.resident_bytes();
+    let (out, sample) = probe(f);
+    let after = cache::file_range_residency(path, watch.clone())?.resident_bytes();
+    Ok((out?, (sample, after.saturating_sub(before))))
 }
 
-/// Runs `f` `lab.runs` times, each from the same page-cache state: evicted first with
-/// `--cold`, else warmed over `watch` before the first run. Each run's value is dropped
-/// before the next run starts (pages still mapped cannot be evicted).
-fn cost<T>(
-    lab: &Lab,
-    path: &Path,
-    watch: Range<u64>,
-    mut f: impl FnMut() -> anyhow::Result<T>,
-) -> anyhow::Result<Cost<T>> {
-    if !lab.cold {
-        cache::warm(path, watch.clone())?;
-    }
-    let (mut out, mut runs) = (None, Vec::new());
-    for _ in 0..lab.runs {
-        drop(out.take());
-        lab.prepare(path)?;
-        let before = cache::file_range_residency(path, watch.clone())?;
-        let (value, sample) = probe(&mut f);
-        out = Some(value.with_context(|| lab.show(path))?);
-        let after = cache::file_range_residency(path, watch.clone())?;
-        let intake = after
-            .resident_bytes()
-            .saturating_sub(before.resident_bytes());
-        runs.push((sample, intake, after.fraction()));
-    }
-    let time = Spread::of(&walls(&runs.iter().map(|r| r.0).collect::<Vec<_>>()));
+/// A way's runs as its [`Way`]: the time of each run per `ops`, the RAM and cache of the
+/// median-time run (its sample is returned too).
+fn way(runs: &[Run], ops: f64) -> (Way, Sample) {
+    let mut runs = runs.to_vec();
     runs.sort_by_key(|r| r.0.wall);
-    let (sample, intake, cached) = runs[(runs.len() - 1) / 2];
-    let peak_growth = Bytes(sample.peak_growth().map_or(f64::NAN, |g| g as f64));
+    let (median, intake) = runs[(runs.len() - 1) / 2];
+    let samples: Vec<Sample> = runs.iter().map(|r| r.0).collect();
     let way = Way {
-        peak_growth,
+        peak_growth: Bytes(median.peak_growth().map_or(f64::NAN, |g| g as f64)),
         cache_intake: Bytes::of(intake),
-        time,
+        time: Spread::of_samples(&samples, ops),
     };
-    let out = out.context("no run was made")?;
-    Ok(Cost {
-        out,
-        way,
-        faults: sample.faults(),
-        cached: Fraction(cached),
-    })
+    (way, median)
 }
 
 /// Random reads land in the first this-many bytes, so warming them stays cheap.
@@ -128,71 +92,72 @@ const READS: [usize; 2] = [100_000, 1_000];
 /// The page cache is watched this far around the slice (or two readahead windows if more).
 const WATCH_MARGIN: u64 = 64 << 20;
 
-/// What the three ways of doing the task cost on one file.
-#[derive(Debug)]
-pub struct Point {
-    /// fs::read, and the share of the file cached after it; `None` when not tried.
-    pub whole: Option<(Way, Fraction)>,
-    pub seek: Way,
-    pub map: Way,
-    /// The Vec fs::read filled.
-    pub vec: Option<Vec<u8>>,
-}
-
-/// Does the task three ways on `path` (fs::read only when `whole`), watching the page cache
-/// over the whole file for fs::read and around the slice for the other two.
-pub fn task(lab: &Lab, path: &Path, slice: &Range<usize>, whole: bool) -> anyhow::Result<Point> {
-    let all = 0..fs::metadata(path)?.len();
-    let read = whole
-        .then(|| cost(lab, path, all, || read_whole(path, slice)))
-        .transpose()?;
-    let (whole, vec) = read.map(|c| ((c.way, c.cached), c.out.0)).unzip();
-    let ra = lab.machine.read_ahead_kb.map_or(0, |kb| 2 * kb * 1024);
-    let margin = ra.max(WATCH_MARGIN);
-    let watch = (slice.start as u64).saturating_sub(margin)..slice.end as u64 + margin;
-    let seek = cost(lab, path, watch.clone(), || read_slice(path, slice))?.way;
-    let map = cost(lab, path, watch, || map_slice(lab, path, slice))?.way;
-    Ok(Point {
-        whole,
-        seek,
-        map,
-        vec,
-    })
-}
-
-/// Random 8-byte reads near the start of `path`: with pread, through a fresh map, through
-/// that map again once its pages are mapped, and from `vec`.
-pub fn random(lab: &Lab, path: &Path, vec: Option<&[u8]>) -> anyhow::Result<Random> {
-    let (span, reads) = (lab.size.min(RANDOM_SPAN), READS[usize::from(lab.cold)]);
-    let offsets = |seed| {
-        let mut rng = fastrand::Rng::with_seed(seed);
-        (0..reads)
-            .map(|_| rng.usize(0..span as usize - 8))
-            .collect::<Vec<_>>()
-    };
-    let (a, b) = (offsets(11), offsets(12));
-    let file = lab.open(path)?;
-    let pread = cost(lab, path, 0..span, || pread_all(&file, &a))?;
-    let fresh = cost(lab, path, 0..span, || {
-        let map = lab.map(path)?;
-        let total = index_all(&map, &a);
-        Ok((map, total))
+/// Does the task on the `len` bytes in the middle of `path` three ways taking turns
+/// (fs::read only when `whole`), each run from one page-cache state: evicted with `--cold`,
+/// else warmed. The cache is watched over the file for fs::read, near the slice else. Also
+/// returns the Vec fs::read filled last.
+pub fn task(lab: &Lab, path: &Path, len: u64, whole: bool) -> Result<(Waste, Option<Vec<u8>>)> {
+    let (all, page) = (0..fs::metadata(path)?.len(), cache::page_size() as u64);
+    let at = (all.end - len) / 2 / page * page;
+    let slice = at as usize..(at + len) as usize;
+    let margin = (lab.machine.read_ahead_kb.unwrap_or(0) * 2048).max(WATCH_MARGIN);
+    let near = at.saturating_sub(margin)..at + len + margin;
+    if !lab.cold {
+        cache::warm(path, if whole { all.clone() } else { near.clone() })?;
+    }
+    let mut vec = None;
+    let ways = (lab.runs, 2 + usize::from(whole), lab.cold);
+    let runs = lab.turns(path, ways, |i| match i {
+        0 => Ok(watched(path, &near, || read_slice(path, &slice))?.1),
+        1 => Ok(watched(path, &near, || map_slice(lab, path, &slice))?.1),
+        _ => {
+            vec = None; // the last run's Vec goes before this run's RSS is taken
+            let ((_, data), run) = watched(path, &all, || read_whole(path, &slice))?;
+            vec = Some(data);
+            Ok(run)
+        }
     })?;
-    let mapped = probe_runs(lab.runs, || index_all(&fresh.out.0, &b)).1;
-    let on_vec = vec.map(|v| probe_runs(lab.runs, || index_all(v, &a)).1);
+    let waste = Waste {
+        slice: Bytes::of(len),
+        file: Bytes::of(all.end),
+        whole: runs.get(2).map(|r| way(r, 1.0).0),
+        map: way(&runs[1], 1.0).0,
+        seek: way(&runs[0], 1.0).0,
+    };
+    Ok((waste, vec))
+}
+
+/// Random 8-byte reads near the start of `path`, taking turns: with pread, through a fresh
+/// map, through that map again once its pages are mapped; then from `vec`.
+pub fn random(lab: &Lab, path: &Path, vec: Option<&[u8]>) -> Result<Random> {
+    let (span, reads) = (lab.size.min(RANDOM_SPAN), READS[usize::from(lab.cold)]);
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut offsets = || Vec::from_iter((0..reads).map(|_| rng.usize(..span as usize - 8)));
+    let (a, b, all) = (offsets(), offsets(), 0..span);
+    let file = lab.open(path)?;
+    if !lab.cold {
+        cache::warm(path, all.clone())?;
+    }
+    let fresh = || lab.map(path).map(|map| (index_all(&map, &a), map)); // unmapped untimed
+    let runs = lab.turns(path, (lab.runs, 2, lab.cold), |i| match i {
+        0 => Ok(watched(path, &all, || pread_all(&file, &a))?.1),
+        _ => Ok(watched(path, &all, fresh)?.1),
+    })?;
+    let (_, map) = fresh()?; // as a fresh run leaves it: then read at other offsets
+    let mapped = probe_runs(lab.runs, || index_all(&map, &b)).1;
     let n = reads as f64;
-    let per = |s: &[Sample]| Spread::of(&walls(s)).per(n);
+    let ((pread, _), (fresh, fresh_run)) = (way(&runs[0], n), way(&runs[1], n));
+    let on_vec = vec.map(|v| probe_runs(lab.runs, || index_all(v, &a)).1);
     Ok(Random {
         reads: Count::of(reads),
-        span: Bytes::of(span),
         cold: Flag(lab.cold),
-        pread: pread.way.time.per(n),
-        fresh_map: fresh.way.time.per(n),
-        fresh_faults: Count::of(fresh.faults),
-        map: per(&mapped),
+        pread: pread.time,
+        fresh_map: fresh.time,
+        fresh_faults: Count::of(fresh_run.faults()),
+        map: Spread::of_samples(&mapped, n),
         map_faults: Count::of(mapped.iter().map(Sample::faults).max().unwrap_or(0)),
-        vec: on_vec.as_deref().map(per),
-        pread_intake: pread.way.cache_intake,
-        fresh_intake: fresh.way.cache_intake,
+        vec: on_vec.map(|s| Spread::of_samples(&s, n)),
+        pread_intake: pread.cache_intake,
+        fresh_intake: fresh.cache_intake,
     })
 }

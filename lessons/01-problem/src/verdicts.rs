@@ -4,7 +4,7 @@
 use mmap_lab::Outcome::{Slower, Tie};
 use mmap_lab::Verdict::{Depends, Fails, Holds};
 use mmap_lab::quantity::{Bytes, Count, Flag, Fraction, Ratio, Secs};
-use mmap_lab::{Judgement, Spread, Versus, findings};
+use mmap_lab::{Judgement, Spread, findings};
 
 /// fs::read holds all of the file when its peak RSS grew by this share of it or more.
 const WHOLE_SHARE: f64 = 0.9;
@@ -39,10 +39,11 @@ findings! {
 impl Slope {
     /// From the growth on the files of `sizes` (quarter first).
     pub fn new(sizes: [u64; 2], quarter: Bytes, full: Bytes) -> Slope {
+        let slope = Ratio((full.0 - quarter.0) / (sizes[1] - sizes[0]) as f64);
         Slope {
             quarter,
             full,
-            slope: Ratio((full.0 - quarter.0) / (sizes[1] - sizes[0]) as f64),
+            slope,
         }
     }
 }
@@ -60,50 +61,35 @@ findings! {
 
 /// [1.whole] The file is loaded into RAM in full: peak RSS grows by (about) the file.
 pub fn whole(f: &Whole) -> Judgement {
-    let share = |g: Bytes| Ratio(g.0 / f.file.0);
-    let all = |g: Bytes| share(g).0 >= WHOLE_SHARE;
+    let (grew, file, cached) = (f.peak_growth, f.file, f.cached);
+    let all = |g: Bytes| g.0 >= WHOLE_SHARE * file.0;
     let python = f.python.map(all);
-    let verdict = match (all(f.peak_growth), python) {
+    let verdict = match (all(grew), python) {
         (true, None | Some(true)) => Holds,
         (false, None | Some(false)) => Fails,
         _ => Depends,
     };
-    let who = if python == Some(true) {
-        "fs::read and Python's f.read() both"
-    } else {
-        "fs::read"
-    };
-    let twice = if f.cached.0 >= 0.5 {
-        "; the page cache kept a second copy"
-    } else {
-        ""
-    };
-    let (grew, file) = (f.peak_growth, f.file);
+    let both = (python == Some(true)).then_some(" and Python's f.read() both");
+    let twice = (cached.0 >= 0.5).then_some("; the page cache kept a second copy");
+    let (both, twice) = (both.unwrap_or_default(), twice.unwrap_or_default());
     let headline = match verdict {
-        Holds => format!("{who} put the whole {file} file in the program's RAM{twice}"),
+        Holds => format!("fs::read{both} put the whole {file} file in the program's RAM{twice}"),
         Depends => "fs::read and Python's f.read() differ: one did not take the file's size".into(),
         _ => format!("peak RSS grew by only {grew} for a {file} file: it was never in RAM whole"),
     };
+    let share = Ratio(grew.0 / file.0);
     let py = f.python.zip(f.python_time);
-    let py = py.map(|(g, t)| format!("Python's f.read(): peak RSS +{g} ({}) in {t}", share(g)));
+    let py = py.map(|(g, t)| format!("Python's f.read(): peak RSS +{g} in {t}"));
     Judgement::new(verdict)
         .headline(headline)
-        .detail(format!(
-            "fs::read: peak RSS +{grew} ({} the file)",
-            share(grew)
-        ))
+        .detail(format!("fs::read: peak RSS +{grew} ({share} the file)"))
         .detail_if(py.is_some(), py.unwrap_or_default())
-        .detail(format!(
-            "{} of the file was in the page cache afterwards",
-            f.cached
-        ))
+        .detail(format!("{cached} of it in the page cache afterwards"))
 }
 
 findings! {
     /// [1.ram] How each way's RAM followed the file, from the quarter file to the full one.
     pub struct Ram {
-        quarter: Bytes = "the quarter file",
-        full: Bytes = "the full file",
         [key] whole: Option<Slope> = "fs::read whole",
         [key] seek: Slope = "seek + read slice",
         [key] map: Slope = "mmap, touch slice",
@@ -116,56 +102,40 @@ findings! {
 /// depends when reading only the slice (seek + read, or a map) keeps RAM flat.
 pub fn ram(f: &Ram) -> Judgement {
     let ways = [(&f.seek, "seek + read"), (&f.map, "a map")];
-    let flat: Vec<&str> = ways
-        .iter()
-        .filter(|(s, _)| s.slope.0.abs() < FLAT_SLOPE)
-        .map(|w| w.1)
-        .collect();
-    let verdict = match (f.whole.map(|w| w.slope.0 >= GROWS_SLOPE), flat.is_empty()) {
+    let flat = ways.iter().filter(|(s, _)| s.slope.0.abs() < FLAT_SLOPE);
+    let flat: Vec<&str> = flat.map(|w| w.1).collect();
+    let grows = f.whole.map(|w| w.slope.0 >= GROWS_SLOPE);
+    let verdict = match (grows, flat.is_empty()) {
         (Some(false), _) => Fails,
         (_, false) => Depends,
         (_, true) => Holds,
     };
-    let limit = if f.budget_is_flag.0 {
-        "--read-budget"
-    } else {
-        "read budget"
+    let (budget, flag, flat) = (f.budget, f.budget_is_flag.0, flat.join(" or "));
+    let lead = match grows {
+        Some(true) => "fs::read's RAM grew with the file".to_string(),
+        Some(false) => "even fs::read's RAM did not grow with the file".to_string(),
+        None if flag => format!("fs::read was not tried (over the --read-budget of {budget})"),
+        None => format!("fs::read was not tried (over the read budget of {budget})"),
     };
-    let lead = match f.whole {
-        Some(w) if verdict == Fails => {
-            format!(
-                "even fs::read took only {:.3} B of RAM per byte of file",
-                w.slope.0
-            )
-        }
-        Some(_) => "fs::read's RAM grew with the file".into(),
-        None => format!("fs::read was not tried (over the {limit} of {})", f.budget),
-    };
-    let flat = flat.join(" or ");
     let headline = match verdict {
         Depends => format!("{lead}; reading just the slice with {flat} kept RAM flat as it grew"),
         Holds => format!("{lead}; no way of reading just the slice kept RAM flat as it grew"),
         _ => lead,
     };
-    let (q, full) = (f.quarter, f.full);
-    let line = |name: &str, s: &Slope| {
-        let per = format!("{:.3}", s.slope.0);
-        format!(
-            "{name}: +{} ({q} file), +{} ({full} file): {per} B of RAM per byte",
-            s.quarter, s.full
-        )
+    let row = |name: &str, s: &Slope| {
+        let (a, b, per) = (s.quarter, s.full, s.slope.0);
+        format!("{name}: +{a} on the quarter file, +{b} on the full one: {per:.3} B per byte")
     };
     let j = Judgement::new(verdict).headline(headline);
-    let j = f.whole.iter().fold(j, |j, w| j.detail(line("fs::read", w)));
-    j.detail(line("seek + read", &f.seek))
-        .detail(line("mmap", &f.map))
+    let j = f.whole.iter().fold(j, |j, w| j.detail(row("fs::read", w)));
+    j.detail(row("seek + read", &f.seek))
+        .detail(row("mmap", &f.map))
 }
 
 findings! {
     /// [1.random] Random 8-byte reads: one pread each, against indexing bytes in memory.
     pub struct Random {
         reads: Count = "random 8-byte reads per run",
-        span: Bytes = "where the reads land: this much of the file, from its start",
         cold: Flag = "every run started with the file evicted (--cold)",
         [key] pread: Spread = "pread: time per read",
         fresh_map: Spread = "a fresh map, faulting its pages in: time per read",
@@ -179,55 +149,35 @@ findings! {
 }
 
 /// [1.random] Random access is slow: holds when pread is slower than a map; depends when the
-/// Vec of the notes' read-everything snippet is faster than pread too (fast, at the price of
-/// [1.whole]); fails when pread keeps up with memory.
+/// Vec the notes' snippet read is faster too (at the price of [1.whole]); fails else.
 pub fn random(f: &Random) -> Judgement {
-    let map = f.pread.versus(&f.map);
-    let vec = f
-        .vec
-        .map(|v| f.pread.versus(&v))
-        .filter(|v| v.outcome == Slower);
+    let (pread, fresh, mapped) = (f.pread, f.fresh_map, f.map);
+    let map = pread.versus(&mapped);
+    let vec = f.vec.map(|v| pread.versus(&v));
+    let vec = vec.filter(|v| v.outcome == Slower);
     let verdict = match (vec, map.outcome) {
         (Some(_), _) => Depends,
         (None, Slower) => Holds,
         _ => Fails,
     };
-    let headline = match (vec, verdict) {
-        (Some(v), _) => format!(
-            "a pread per random read is {v} than indexing the Vec fs::read filled: slow, unless \
-             you read everything first"
-        ),
-        (_, Holds) => {
-            format!("random reads with pread are {map} than from a map: each is a syscall")
-        }
-        _ => format!(
-            "random reads with pread were {} from a map: not slow here",
-            vs(map)
-        ),
+    let on_map = map.than("a read from a map");
+    let headline = match vec.map(|v| v.than("indexing the Vec fs::read filled")) {
+        Some(v) => format!("a random pread is {v}: slow, unless you read everything first"),
+        None if verdict == Holds => format!("a random pread is {on_map}: a syscall each"),
+        None => format!("a random pread is {on_map}: not slow here"),
     };
+    let (reads, faults, vs) = (f.reads, f.fresh_faults, fresh.versus(&pread).than("pread"));
+    let temp = if f.cold.0 { "cold" } else { "warm" };
     let on_vec = f.vec.map_or(String::new(), |v| format!(", the Vec {v}"));
-    let (temp, fresh) = (if f.cold.0 { "cold" } else { "warm" }, f.fresh_map);
-    let cold = format!(
-        "page cache taken in: pread {}, fresh map {}",
-        f.pread_intake, f.fresh_intake
-    );
+    let (into, fresh_into) = (f.pread_intake, f.fresh_intake);
+    let cold = format!("page cache taken in: pread {into}, fresh map {fresh_into}");
+    let times = format!("{reads} {temp} reads: pread {pread}, mapped map {mapped}{on_vec}");
+    let fresh = format!("a fresh map, faulting pages in ({faults} faults): {fresh} per read, {vs}");
     Judgement::new(verdict)
         .headline(headline)
-        .detail(format!(
-            "{} {temp} reads: pread {}, mapped map {}{on_vec}",
-            f.reads, f.pread, f.map
-        ))
-        .detail(format!(
-            "a fresh map took {fresh} per read faulting pages in ({} faults): {} pread",
-            f.fresh_faults,
-            vs(fresh.versus(&f.pread))
-        ))
+        .detail(times)
+        .detail(fresh)
         .detail_if(f.cold.0, cold)
-}
-
-/// `3× faster than` / `about as fast (1.1× slower) as`: a comparison and its preposition.
-fn vs(v: Versus) -> String {
-    format!("{v} {}", if v.outcome == Tie { "as" } else { "than" })
 }
 
 findings! {
@@ -241,9 +191,8 @@ findings! {
     }
 }
 
-/// [1.waste] Reading everything to use the slice wastes RAM — fails under [`WASTE_RATIO`]
-/// times what the map took (not tried, over the budget, its Vec would be the file) — and
-/// time: depends when the map was not faster than fs::read.
+/// [1.waste] Reading everything to use the slice wastes RAM (fails under [`WASTE_RATIO`] ×
+/// the map's; not tried, its Vec would be the file) and time (depends if the map is slower).
 pub fn waste(f: &Waste) -> Judgement {
     let used = f.map.peak_growth.0.max(f.slice.0);
     let ram = Ratio(f.whole.map_or(f.file, |w| w.peak_growth).0 / used);
@@ -253,41 +202,26 @@ pub fn waste(f: &Waste) -> Judgement {
         (true, Some(Tie | Slower)) => Depends,
         (true, _) => Holds,
     };
-    let task = format!("to use {} of a {} file", f.slice, f.file);
-    let headline = match (verdict, time) {
-        (Fails, _) => {
-            format!("{task}, reading it all took only {ram} the RAM of a map: little waste")
-        }
-        (Depends, Some(t)) => {
-            format!(
-                "{task}, fs::read took {ram} the RAM of a map, but the map was {} fs::read",
-                vs(t)
-            )
-        }
-        (_, Some(t)) => {
-            format!("{task}, fs::read took {ram} the RAM of a map, and the map was {t}")
-        }
-        _ => format!("{task}, fs::read would take {ram} the RAM of a map (not tried: over budget)"),
+    let (slice, file) = (f.slice, f.file);
+    let task = format!("to use {slice} of a {file} file, reading it all");
+    let but = if verdict == Depends { "but" } else { "and" };
+    let headline = match (verdict, time.map(|t| t.than("fs::read"))) {
+        (Fails, _) => format!("{task} took only {ram} the RAM of a map: little waste"),
+        (_, Some(t)) => format!("{task} took {ram} the RAM of a map, {but} the map was {t}"),
+        _ => format!("{task} would take {ram} the RAM of a map (not tried: over budget)"),
     };
     let way = |w: &Way| {
-        format!(
-            "RSS +{}, cache +{}, {}",
-            w.peak_growth, w.cache_intake, w.time
-        )
+        let (rss, cache, time) = (w.peak_growth, w.cache_intake, w.time);
+        format!("RSS +{rss}, cache +{cache}, {time}")
     };
-    let lean = f.seek.peak_growth.0 <= WASTE_RATIO * used;
-    let lean = if lean {
-        ": as lean as the map; the waste is reading it all, not plain I/O"
-    } else {
-        ""
-    };
-    let j = Judgement::new(verdict).headline(headline);
-    let j = f
-        .whole
-        .iter()
-        .fold(j, |j, w| j.detail(format!("fs::read whole: {}", way(w))));
-    j.detail(format!("mmap, touching the slice: {}", way(&f.map)))
-        .detail(format!("seek + read of the slice: {}{lean}", way(&f.seek)))
+    let whole = f.whole.map(|w| format!("fs::read whole: {}", way(&w)));
+    let lean = "seek + read is as lean as the map: the waste is reading it all, not plain I/O";
+    Judgement::new(verdict)
+        .headline(headline)
+        .detail_if(whole.is_some(), whole.unwrap_or_default())
+        .detail(format!("mmap, touching the slice: {}", way(&f.map)))
+        .detail(format!("seek + read of the slice: {}", way(&f.seek)))
+        .detail_if(f.seek.peak_growth.0 <= WASTE_RATIO * used, lean)
 }
 
 #[cfg(test)]
@@ -318,8 +252,6 @@ mod tests {
     fn ram_reference() -> Ram {
         let slope = |q: f64, f: f64| Slope::new(SIZES, Bytes(q), Bytes(f));
         Ram {
-            quarter: Bytes(64.0 * MIB),
-            full: Bytes(256.0 * MIB),
             whole: Some(slope(67112960.0, 268439552.0)),
             seek: slope(10489856.0, 10489856.0),
             map: slope(10485760.0, 12582912.0),
@@ -331,7 +263,6 @@ mod tests {
     fn random_reference() -> Random {
         Random {
             reads: Count(100000.0),
-            span: Bytes(256.0 * MIB),
             cold: Flag(false),
             pread: Spread::once(690.5e-9),
             fresh_map: Spread::once(24.1e-9),
