@@ -40,6 +40,11 @@ compare *args:
 book:
     cargo run -q -p mmap-book -- build
 
+# Run every lesson, then print when mmap won on this machine beside the reference: `just summary --no-run` reuses the last results
+[positional-arguments]
+summary *args:
+    @cargo run -q --release -p mmap-book -- summary "$@"
+
 # Preview the book with live reload (mdbook serve); `just book` first to include your numbers
 [positional-arguments]
 serve *args:

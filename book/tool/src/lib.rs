@@ -10,6 +10,7 @@
 //!   Uzbek, the scoreboard, the benchmark pages), [`cards`] makes each lesson's verdict
 //!   table and claim cards, [`html`] holds the pieces they share, and [`plot`] draws the
 //!   SVG plots;
+//! - [`summary`] makes the closing chapter's decision table;
 //! - [`check`] fails the build, naming the file, when an `{{#include}}` target or anchor
 //!   is missing or empty or an image is missing — mdBook itself only logs those;
 //! - [`preprocess`] is the mdBook preprocessor that regenerates and checks on every build
@@ -25,5 +26,6 @@ pub mod preprocess;
 pub mod render;
 pub mod results;
 pub mod steps;
+pub mod summary;
 
 pub use paths::Paths;

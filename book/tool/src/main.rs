@@ -6,6 +6,7 @@
 //! mmap-book reference                       just reference: lesson reports → book/reference/
 //! mmap-book generate                        write book/src/generated/ from existing results
 //! mmap-book check                           generate, then check every include and image
+//! mmap-book summary [--no-run]              just summary: run the lessons, print the decision table
 //! mmap-book preprocess [supports R]         the mdBook preprocessor (book.toml runs it)
 //! ```
 
@@ -16,7 +17,7 @@ use std::time::Instant;
 use mmap_book::{Paths, preprocess, steps};
 
 const USAGE: &str = "usage: mmap-book build [--no-run] [--dest DIR] | serve [ARGS] | reference | \
-                     generate | check | preprocess [supports RENDERER]";
+                     generate | check | summary [--no-run] | preprocess [supports RENDERER]";
 
 const HELP: &str = "\
 mmap-book: builds the mmap-lessons book (book/).
@@ -31,6 +32,8 @@ commands:
                                  all or nothing (`just reference`)
   generate                       write book/src/generated/ from the results that exist
   check                          generate, then check every include and image of the book
+  summary [--no-run]             run every lesson, then print the decision table of when mmap
+                                 won on this machine beside the reference (`just summary`)
   preprocess [supports R]        the mdBook preprocessor that book/book.toml runs
   help                           this text";
 
@@ -102,6 +105,7 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        ["summary", rest @ ..] => summary(&paths, rest),
         ["help" | "--help" | "-h"] => {
             mmap_lab::say!("{HELP}");
             Ok(ExitCode::SUCCESS)
@@ -115,6 +119,35 @@ fn dispatch(args: &[String]) -> anyhow::Result<ExitCode> {
 fn bad_usage(what: &str) -> ExitCode {
     mmap_lab::warn!("mmap-book: {what}\n{USAGE}");
     ExitCode::from(2)
+}
+
+/// `just summary`: every lesson run (unless `--no-run`), then the decision table — your
+/// machine beside the reference — for readers who do not build the book.
+fn summary(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {
+    let run = match flags {
+        [] => true,
+        ["--no-run"] => false,
+        _ => return Ok(bad_usage("summary takes only --no-run")),
+    };
+    let failures = if run {
+        steps::run_lessons(paths, &paths.reader_lessons())?
+    } else {
+        Vec::new()
+    };
+    let results = mmap_book::results::Results::load(paths)?;
+    let reference = mmap_lab::summary::decide(&results.reference.lessons);
+    let yours = mmap_lab::summary::decide(&results.reader.lessons);
+    let mine = (!results.reader.lessons.is_empty()).then_some(yours.as_slice());
+    let text = mmap_lab::summary::to_text(&reference, mine, mmap_lab::cli::text_width());
+    mmap_lab::files::write_stdout(&text)?;
+    for f in &failures {
+        mmap_lab::warn!("failed: {f}");
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn build(paths: &Paths, flags: &[&str]) -> anyhow::Result<ExitCode> {

@@ -67,6 +67,18 @@ pub fn generate(paths: &Paths, results: &Results) -> anyhow::Result<Files> {
             lesson_report(lesson.reference, lesson.reader),
         );
     }
+    let summary = |text: &str| crate::summary::notes_summary(text);
+    if let Some((_, english)) = summary(&read(paths.notes())?) {
+        let uzbek = summary(&read(paths.notes_original())?);
+        put(
+            "summary/notes.md".into(),
+            notes_page(0, &english, uzbek.as_ref()),
+        );
+    }
+    put(
+        "summary/table.md".into(),
+        crate::summary::table(results, &chapters),
+    );
     put("machines.md".into(), machines(results));
     put("status.md".into(), status(results));
     put(
@@ -227,9 +239,14 @@ fn notes_page(n: u8, english: &str, original: Option<&(String, String)>) -> Stri
          <input type=\"radio\" name=\"notes-{n:02}\" id=\"notes-{n:02}-uz\" class=\"show-uz\">\
          <label for=\"notes-{n:02}-uz\"><span lang=\"uz\">O‘zbekcha</span> (the original)</label>\n\
          <div class=\"notes-en\" lang=\"en\">\n\n{english}\n\n</div>\n\
-         <div class=\"notes-uz\" lang=\"uz\">\n<p class=\"notes-title\"><strong>{n}. {}</strong></p>\n\n{}\n\n</div>\n\
+         <div class=\"notes-uz\" lang=\"uz\">\n<p class=\"notes-title\"><strong>{}</strong></p>\n\n{}\n\n</div>\n\
          </div>\n",
-        esc(title),
+        // Section 0 is the notes' unnumbered summary.
+        esc(&if n == 0 {
+            plain_symbols(title)
+        } else {
+            format!("{n}. {title}")
+        }),
         plain_symbols(uzbek).trim_end()
     )
 }

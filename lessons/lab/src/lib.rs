@@ -19,6 +19,7 @@
 //! - [`cli`]: the flags every lesson shares and the `main` that runs a lesson;
 //! - [`claims`]: every claim of the notes, by id;
 //! - [`size`]: parsing and printing byte sizes;
+//! - [`summary`]: the closing decision table, read from the lessons' reports;
 //! - [`files`]: reading small files and writing messages so that no input hangs or panics;
 //! - [`child`]: dangerous demos in child processes of the lesson, always reaped;
 //! - [`cleanup`]: removing a run's temporary files when a signal interrupts it.
@@ -37,16 +38,19 @@ pub mod data;
 pub mod error;
 pub mod files;
 pub mod findings;
+pub mod iostat;
 pub mod judge;
+pub mod kernel;
 pub mod lab;
 pub mod machine;
 pub mod measure;
 pub mod peer;
-pub mod procmem;
 pub mod platform;
+pub mod procmem;
 pub mod quantity;
 pub mod report;
 pub mod size;
+pub mod summary;
 mod sys;
 #[cfg(feature = "testkit")]
 pub mod testkit;
