@@ -139,6 +139,39 @@ pub fn settled_bytes(path: &Path) -> anyhow::Result<u64> {
     settled(|| Ok(file_residency(path)?.resident_bytes()))
 }
 
+/// How a mapping will be read, told to the kernel with [`advise`] (`madvise(2)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advice {
+    /// The default: read around each faulting page (`read_ahead_kb`).
+    Normal,
+    /// No readahead: a fault reads only its own page (`MADV_RANDOM`).
+    Random,
+    /// Read further ahead, and drop pages behind (`MADV_SEQUENTIAL`).
+    Sequential,
+    /// Start reading the whole range now (`MADV_WILLNEED`).
+    WillNeed,
+}
+
+/// Gives the kernel `advice` about `map`; "not available here" where the platform has no
+/// `madvise` (the map works the same, with the kernel's default behaviour).
+pub fn advise(map: &Mmap, advice: Advice) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use memmap2::Advice as A;
+        map.advise(match advice {
+            Advice::Normal => A::Normal,
+            Advice::Random => A::Random,
+            Advice::Sequential => A::Sequential,
+            Advice::WillNeed => A::WillNeed,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (map, advice);
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "madvise is not available here"))
+    }
+}
+
 /// Drops a file's pages from the page cache, so that the next access reads from disk.
 ///
 /// Unmap the file first: pages that any process still maps stay. Returns the residency
