@@ -11,7 +11,8 @@ use std::mem::{offset_of, size_of};
 use std::path::Path;
 
 use bytemuck::{Pod, PodCastError, Zeroable};
-use memmap2::{Advice, Mmap};
+use memmap2::Mmap;
+use mmap_lab::cache::Advice;
 use mmap_lab::data::read_exact_at;
 use mmap_lab::measure::{Sample, disk_read_bytes, probe};
 use mmap_lab::{Lab, cache};
@@ -251,7 +252,7 @@ pub fn cold(lab: &Lab, path: &Path, way: ColdWay, ids: &[usize]) -> anyhow::Resu
     let (sum, sample) = match way {
         ColdWay::InPlace => {
             let map = lab.map(path)?;
-            map.advise(Advice::Random)?; // no read-around: fetch only the page that faulted
+            cache::advise(&map, Advice::Random)?; // no read-around: fetch only the page that faulted
             let recs = records(&map).map_err(|e| anyhow::anyhow!("cast: {e:?}"))?;
             probe(|| sum_in_place(recs, ids))
         }
