@@ -230,6 +230,31 @@ impl Lab {
         Ok(out)
     }
 
+    /// [`turns`](Lab::turns) with every run probed ([`crate::measure::probe`]); with
+    /// `count_cache`, the bytes of the file in the page cache after each run, once readahead
+    /// has settled. A run's value is dropped after its cache is counted (a mapping it returns
+    /// is unmapped before the next eviction).
+    pub fn contest<T, R>(
+        &self,
+        path: &Path,
+        how: (u32, usize, bool),
+        count_cache: bool,
+        mut f: impl FnMut(usize) -> anyhow::Result<T>,
+        mut keep: impl FnMut(T) -> R,
+    ) -> anyhow::Result<Vec<Vec<Entry<R>>>> {
+        self.turns(path, how, |i| {
+            let (out, sample) = crate::measure::probe(|| f(i));
+            let cached = count_cache
+                .then(|| cache::settled_bytes(path))
+                .transpose()?;
+            Ok(Entry {
+                sample,
+                out: keep(out?),
+                cached,
+            })
+        })
+    }
+
     /// Fails with a [`BadInput`] error when the sample is smaller than this lesson needs.
     pub fn require_size(&self, min: u64) -> anyhow::Result<()> {
         if self.size < min {
@@ -308,6 +333,32 @@ impl Lab {
     }
 }
 
+/// One run of [`Lab::contest`]: its sample, what the run kept, and the bytes of the file
+/// cached afterwards (when counted).
+#[derive(Debug, Clone)]
+pub struct Entry<R> {
+    pub sample: crate::measure::Sample,
+    pub out: R,
+    pub cached: Option<u64>,
+}
+
+impl<R> Entry<R> {
+    /// The wall times of `entries` as a spread, each divided by `ops`.
+    pub fn times(entries: &[Entry<R>], ops: f64) -> crate::findings::Spread {
+        let samples: Vec<_> = entries.iter().map(|e| e.sample).collect();
+        crate::findings::Spread::of_samples(&samples, ops)
+    }
+
+    /// The median of the bytes cached after each run (0 where not counted).
+    pub fn cached_median(entries: &[Entry<R>]) -> crate::quantity::Bytes {
+        let v: Vec<f64> = entries
+            .iter()
+            .map(|e| e.cached.unwrap_or(0) as f64)
+            .collect();
+        crate::quantity::Bytes(crate::measure::median(&v))
+    }
+}
+
 /// The measurement prefix of a claim: its id without the section, `5.ram` → `ram`.
 fn prefix(id: &str) -> &str {
     id.split_once('.').map_or(id, |(_, rest)| rest)
@@ -320,5 +371,46 @@ fn exact_if_equal(bytes: u64, other: u64) -> String {
         format!("{bytes} bytes")
     } else {
         size::fmt(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Content;
+
+    #[test]
+    fn a_contest_runs_each_method_once_a_round_and_counts_the_cache() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::open(Some(tmp.path()), false).unwrap();
+        let lesson = Lesson {
+            number: 2,
+            title: "t",
+            about: "",
+            default_size: 1 << 20,
+        };
+        let mut lab = Lab::new(lesson, 1 << 20, (false, false, 3), data);
+        let path = lab
+            .file(Spec::new("c", 1 << 20, Content::Random { seed: 1 }))
+            .unwrap();
+        let mut order = Vec::new();
+        let runs = lab
+            .contest(
+                &path,
+                (2, 3, false),
+                true,
+                |i| {
+                    order.push(i);
+                    Ok(i * 10)
+                },
+                |v| v + 1,
+            )
+            .unwrap();
+        assert_eq!(order, [0, 1, 2, 0, 1, 2], "methods take turns");
+        assert_eq!(runs.len(), 3);
+        assert!(runs.iter().all(|r| r.len() == 2));
+        assert_eq!(runs[2][1].out, 21);
+        assert!(runs[0][0].cached.is_some());
+        assert_eq!(Entry::times(&runs[0], 1.0).runs, 2);
     }
 }
