@@ -168,7 +168,10 @@ pub fn advise(map: &Mmap, advice: Advice) -> std::io::Result<()> {
     #[cfg(not(unix))]
     {
         let _ = (map, advice);
-        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "madvise is not available here"))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "madvise is not available here",
+        ))
     }
 }
 

@@ -363,9 +363,9 @@ impl Report {
         // A timed row's fastest and slowest runs print on its own line, as a range.
         let range = |m: &Measurement| {
             let run = |end: &str| self.measurement(&format!("{}.{end}", m.name));
-            run("fastest").zip(run("slowest")).map(|(a, b)| {
-                format!(" ({}–{})", a.unit.format(a.value), b.unit.format(b.value))
-            })
+            run("fastest")
+                .zip(run("slowest"))
+                .map(|(a, b)| format!(" ({}–{})", a.unit.format(a.value), b.unit.format(b.value)))
         };
         let is_run = |m: &Measurement| {
             ["fastest", "slowest"].iter().any(|end| {
