@@ -73,6 +73,44 @@ pub fn python<T: DeserializeOwned>(script: &str, args: &[&OsStr]) -> Peer<T> {
     }
 }
 
+/// What a command-line peer printed, and how it ended.
+#[derive(Debug, Clone)]
+pub struct Printed {
+    /// Its exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs the program `name` found on `PATH` ([`find_program`]) with `args` and the variables
+/// `env` added to the environment, capturing its output and the wall time of the whole
+/// process (start-up included): a real tool raced beside the Rust. `Missing` when it is not
+/// installed, `Failed` only when it could not be started; what its exit code means is the
+/// caller's to judge (`grep` exits 1 when nothing matched).
+pub fn program(name: &str, args: &[&OsStr], env: &[(&str, &str)]) -> Peer<Printed> {
+    let Some(path) = find_program(name) else {
+        return Peer::Missing;
+    };
+    let t0 = Instant::now();
+    let out = Command::new(path)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output();
+    let wall = Secs::of(t0.elapsed());
+    match out {
+        Ok(out) => Peer::Ran(Ran {
+            out: Printed {
+                code: out.status.code(),
+                stdout: out.stdout,
+                stderr: out.stderr,
+            },
+            wall,
+        }),
+        Err(e) => Peer::Failed(format!("could not start {name}: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +135,25 @@ mod tests {
         if let Peer::Failed(e) = python::<Out>("print('no json')", &[]) {
             assert!(e.contains("no result"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_program_peer_prints_or_is_missing() {
+        match program(
+            "sh",
+            &[OsStr::new("-c"), OsStr::new("echo $X; exit 3")],
+            &[("X", "hi")],
+        ) {
+            Peer::Ran(r) => {
+                assert_eq!(r.out.code, Some(3));
+                assert_eq!(r.out.stdout, b"hi\n");
+            }
+            Peer::Missing => eprintln!("sh not installed — test skipped"),
+            Peer::Failed(e) => panic!("{e}"),
+        }
+        assert!(matches!(
+            program("mmap-lab-no-such-program-here", &[], &[]),
+            Peer::Missing
+        ));
     }
 }
