@@ -19,6 +19,7 @@
 //! - [`cli`]: the flags every lesson shares and the `main` that runs a lesson;
 //! - [`claims`]: every claim of the notes, by id;
 //! - [`size`]: parsing and printing byte sizes;
+//! - [`text`]: counting the lines of a text that contain a literal (lesson 7, the benches);
 //! - [`summary`]: the closing decision table, read from the lessons' reports;
 //! - [`files`]: reading small files and writing messages so that no input hangs or panics;
 //! - [`child`]: dangerous demos in child processes of the lesson, always reaped;
@@ -54,6 +55,7 @@ pub mod summary;
 mod sys;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 
 pub use error::{BadInput, Measured, NotMeasured, attempt, need, not_measured};
 pub use findings::{Findings, Outcome, Spread, Versus};
