@@ -120,6 +120,13 @@ pub const RANDOM_FILE_SIZE: u64 = 256 << 20;
 /// Bytes read per random access.
 pub const RANDOM_READ: usize = 8;
 
+pub const LOG_COUNT: &str = "log_count";
+/// The in-process ways, then the peers run as programs (skipped where not installed).
+pub const LOG_METHODS: [&str; 6] = ["map_1", "map_all", "read_loop", "rg", "rg_no_mmap", "grep"];
+pub const LOG_FILE_SIZE: u64 = 128 << 20;
+/// Lesson 7's default literal.
+pub const LOG_LITERAL: &str = "ERROR svc-07";
+
 pub const RECORD_LOOKUP: &str = "record_lookup";
 pub const RECORD_METHODS: [&str; 3] = ["in_place", "copy_out", "pread"];
 pub const RECORD_FILE_SIZE: u64 = 64 << 20;
@@ -139,6 +146,9 @@ pub fn benchmark_ids(mode: Mode) -> Vec<String> {
     }
     for m in RANDOM_METHODS {
         ids.push(format!("{RANDOM_ACCESS}/{m}/{RANDOM_FILE_SIZE}"));
+    }
+    for m in LOG_METHODS {
+        ids.push(format!("{LOG_COUNT}/{m}/{LOG_FILE_SIZE}"));
     }
     for m in RECORD_METHODS {
         ids.push(format!("{RECORD_LOOKUP}/{m}/{RECORD_FILE_SIZE}"));
@@ -261,20 +271,28 @@ pub fn fits_in_memory(id: &str, bytes: u64) -> bool {
     let available = mmap_lab::measure::system_memory().map(|m| m.available);
     match available {
         Some(a) if a < bytes.saturating_mul(2) => {
-            let why = format!(
-                "it allocates {} and only {} was available",
-                size::fmt(bytes),
-                size::fmt(a)
+            skip(
+                id,
+                &format!(
+                    "it allocates {} and only {} was available",
+                    size::fmt(bytes),
+                    size::fmt(a)
+                ),
             );
-            warn(&format!("mmap-benches: skipping {id}: {why}"));
-            if let Err(e) = mmap_lab::bench::mark_skipped(&criterion_dir(), id, &why) {
-                warn(&format!(
-                    "mmap-benches: warning: {e:#} (the export will call {id} missing)"
-                ));
-            }
             false
         }
         _ => true,
+    }
+}
+
+/// Notes benchmark `id` as skipped on this machine, and why (a peer not installed, too
+/// little RAM), so the export reports it as skipped rather than missing.
+pub fn skip(id: &str, why: &str) {
+    warn(&format!("mmap-benches: skipping {id}: {why}"));
+    if let Err(e) = mmap_lab::bench::mark_skipped(&criterion_dir(), id, why) {
+        warn(&format!(
+            "mmap-benches: warning: {e:#} (the export will call {id} missing)"
+        ));
     }
 }
 
