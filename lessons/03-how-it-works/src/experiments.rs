@@ -5,16 +5,17 @@ use std::path::Path;
 use std::process::Command;
 
 use memmap2::{Advice, Mmap};
-use mmap_lab::measure::{Sample, Smaps, probe, smaps_of};
-use mmap_lab::{Lab, Spread, cache};
+use mmap_lab::measure::{Sample, probe, smaps_of};
+use mmap_lab::quantity::Pages;
+use mmap_lab::{Lab, cache};
 
 /// What touching some pages through a mapping did.
 pub struct Pass {
     pub sample: Sample,
     /// Page-cache residency of every page of the file afterwards (`mincore`).
     pub resident: Vec<bool>,
-    /// This process's accounting of the mapping afterwards (`None` without /proc).
-    pub smaps: Option<Smaps>,
+    /// Pages of the file this process maps afterwards (smaps `Rss`; `None` without /proc).
+    pub mapped: Option<f64>,
 }
 
 impl Pass {
@@ -23,14 +24,9 @@ impl Pass {
         self.resident.iter().filter(|&&r| r).count() as f64
     }
 
-    /// Pages of the file this process has mapped (smaps `Rss`).
-    pub fn mapped(&self) -> Option<f64> {
-        self.smaps.map(|s| s.rss as f64 / cache::page_size() as f64)
-    }
-
     /// Pages brought into the page cache per major fault.
-    pub fn per_fault(&self) -> f64 {
-        (self.resident() / self.sample.majflt.max(1) as f64).round()
+    pub fn per_fault(&self) -> Pages {
+        Pages((self.resident() / self.sample.majflt.max(1) as f64).round())
     }
 }
 
@@ -43,7 +39,7 @@ pub fn pass(map: &Mmap, pages: &[usize]) -> anyhow::Result<Pass> {
     Ok(Pass {
         sample,
         resident: cache::settled(|| cache::resident_pages(map))?,
-        smaps: smaps_of(std::process::id(), map.as_ptr()),
+        mapped: smaps_of(std::process::id(), map.as_ptr()).map(|s| s.rss as f64 / page as f64),
     })
 }
 
@@ -69,7 +65,7 @@ pub fn under_advice(lab: &Lab, path: &Path, touched: &[usize]) -> anyhow::Result
 
 /// Resident pages within `half` pages before and after each touched page, averaged over the
 /// touches, and whether some count filled all `half` pages (readahead may reach further).
-pub fn around(resident: &[bool], touched: &[usize], half: usize) -> (f64, f64, bool) {
+pub fn around(resident: &[bool], touched: &[usize], half: usize) -> (Pages, Pages, bool) {
     let len = resident.len();
     let count = |lo: usize, hi: usize| resident[lo..hi.min(len)].iter().filter(|&&r| r).count();
     let (mut behind, mut ahead, mut capped) = (0, 0, false);
@@ -77,8 +73,8 @@ pub fn around(resident: &[bool], touched: &[usize], half: usize) -> (f64, f64, b
         let (b, a) = (count(t.saturating_sub(half), t), count(t + 1, t + 1 + half));
         (behind, ahead, capped) = (behind + b, ahead + a, capped || b == half || a == half);
     }
-    let n = touched.len() as f64;
-    (behind as f64 / n, ahead as f64 / n, capped)
+    let mean = |n: usize| Pages((n as f64 / touched.len() as f64).round());
+    (mean(behind), mean(ahead), capped)
 }
 
 /// Pages of the sample left in the page cache after `posix_fadvise(DONTNEED)` while `map`
@@ -108,20 +104,6 @@ pub fn reads(lab: &Lab, path: &Path, pages: &[usize]) -> anyhow::Result<(f64, [P
     // ANCHOR_END: lazy
     let default = cold_pass(lab, path, Advice::Normal, pages)?;
     Ok((at_map, [cold, mapped, cached, default]))
-}
-
-/// The wall times of `passes` of `reads` reads each, per read.
-pub fn per_read<'a>(passes: impl Iterator<Item = &'a Pass>, reads: usize) -> Spread {
-    let walls: Vec<f64> = passes.map(|p| p.sample.wall.as_secs_f64()).collect();
-    Spread::of(&walls).per(reads as f64)
-}
-
-/// `n` distinct pages below `pages`, in a seeded random order.
-pub fn random_pages(pages: usize, n: usize, seed: u64) -> Vec<usize> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut chosen = rng.choose_multiple(0..pages, n);
-    rng.shuffle(&mut chosen);
-    chosen
 }
 
 /// Pages of the file in the page cache by `fincore` (util-linux), a second opinion on

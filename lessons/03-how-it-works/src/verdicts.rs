@@ -24,25 +24,19 @@ findings! {
         random_mapped: Option<Bytes> = "memory one MADV_RANDOM fault mapped (smaps Rss)",
         [key] default_per_fault: Pages = "pages read per major fault, default advice",
         [key] warm_mapped: Option<Pages> = "pages mapped per fault on cached pages (fault-around)",
-        warm_pmd: Option<Bytes> = "of them mapped in 2 MiB units (smaps FilePmdMapped)",
     }
 }
 
 /// [3.page-4k] Handled in 4 KiB pages: the page size, and one page per fault, readahead off.
 pub fn page_4k(f: &Page4k) -> Judgement {
-    let (page, random, default) = (f.page, f.random_per_fault, f.default_per_fault);
+    let (page, random, default) = (f.page, Count(f.random_per_fault.0), f.default_per_fault);
     let (four_k, one) = (page.0 == 4096.0, random.0 <= 1.0);
     let not = if four_k { "" } else { ", not 4 KiB" };
-    let bytes = Bytes(default.0 * page.0);
-    let unit = if one {
-        format!(
-            "one MADV_RANDOM fault read one page, one with the default advice {default} ({bytes})"
-        )
-    } else {
-        format!("even with MADV_RANDOM one fault read {random}")
-    };
-    Judgement::new(if four_k && one { Holds } else { Depends })
-        .headline(format_args!("a page here is {page}{not}; {unit}"))
+    let (s, bytes) = (if one { "" } else { "s" }, Bytes(default.0 * page.0));
+    Judgement::new(if four_k && one { Holds } else { Depends }).headline(format_args!(
+        "a page here is {page}{not}; one MADV_RANDOM fault read {random} page{s}, one with the \
+         default advice {default} ({bytes})"
+    ))
 }
 
 findings! {
@@ -62,28 +56,20 @@ findings! {
 
 /// [3.in] Pages come in when needed: readahead off, the touched pages, each by its own fault.
 pub fn in_(f: &In) -> Judgement {
-    let (touches, resident) = (f.touches, f.random_resident);
+    let (k, resident) = (f.touches, f.random_resident);
     let (hit, majflt) = (f.random_touched, f.random_majflt);
-    let exact = hit.0 >= touches.0 && majflt.0 >= touches.0 && resident.0 <= NEEDED * touches.0;
-    let side = |n: Pages| format!("{}{}", if f.capped.0 { "≥" } else { "~" }, Count(n.0));
-    let (behind, ahead) = (side(f.default_behind), side(f.default_ahead));
-    let (seq_behind, seq_ahead) = (side(f.sequential_behind), side(f.sequential_ahead));
+    let exact = hit.0 >= k.0 && majflt.0 >= k.0 && resident.0 <= NEEDED * k.0;
+    let mark = if f.capped.0 { "≥" } else { "~" };
+    let each = |b: Pages, a: Pages| format!("{mark}{b} before, {mark}{a} after each touch");
+    let default = each(f.default_behind, f.default_ahead);
+    let sequential = each(f.sequential_behind, f.sequential_ahead);
     Judgement::new(if exact { Holds } else { Fails })
-        .headline(if exact {
-            format!(
-                "with MADV_RANDOM, {touches} cold touches made {resident} resident, the touched \
-                 ones among them; the default advice read {behind} pages before and {ahead} \
-                 after each"
-            )
-        } else {
-            format!(
-                "{touches} cold touches with MADV_RANDOM left {hit} of their pages and {resident} \
-                 in all resident, with {majflt} major faults: not just the pages needed"
-            )
-        })
+        .headline(format_args!(
+            "with MADV_RANDOM, {k} cold touches made {resident} resident ({hit} touched, {majflt} \
+             major faults); the default advice read {default}"
+        ))
         .detail(format_args!(
-            "MADV_SEQUENTIAL read {seq_behind} pages before each touched page and {seq_ahead} \
-             after: readahead reads them needed or not"
+            "MADV_SEQUENTIAL read {sequential}: readahead reads them needed or not"
         ))
 }
 
@@ -104,15 +90,12 @@ pub fn out(f: &Out) -> Judgement {
     let kept = f.after_unmap.0 >= KEPT * f.default_read.0;
     let (stayed, read) = (Count(f.after_unmap.0), f.default_read);
     let (mapped, after) = (Count(f.left_while_mapped.0), Count(f.left_after_evict.0));
+    let how = if kept { "outlived" } else { "left at" };
     Judgement::new(if kept { Depends } else { Holds })
-        .headline(if kept {
-            format!(
-                "pages outlived munmap ({stayed} of {read} stayed cached) and left when asked: \
-                 posix_fadvise(DONTNEED) left {mapped} while mapped, {after} once unmapped"
-            )
-        } else {
-            format!("after munmap only {stayed} of {read} stayed cached: the kernel dropped them")
-        })
+        .headline(format_args!(
+            "pages {how} munmap ({stayed} of {read} stayed cached); posix_fadvise(DONTNEED) \
+             evicted all but {mapped} while mapped, {after} once unmapped"
+        ))
         .detail("eviction under memory pressure is not measured: no step creates memory pressure")
 }
 
@@ -122,7 +105,6 @@ findings! {
         [key] at_map: Fraction = "file resident right after mmap (evicted before)",
         reads: Count = "random page reads, MADV_RANDOM",
         [key] cold_majflt: Count = "major faults of those reads, cold",
-        warm_majflt: Count = "major faults of the same reads, new mapping, pages cached",
         [key] mapped_faults: Count = "page faults of the same reads, same mapping again",
     }
 }
@@ -132,18 +114,11 @@ pub fn lazy(f: &Lazy) -> Judgement {
     let (at_map, reads, majflt, again) = (f.at_map, f.reads, f.cold_majflt, f.mapped_faults);
     let lazy = at_map.0 < AT_MAP && majflt.0 >= DISK_SHARE * reads.0;
     let lazy = lazy && again.0 < AGAIN_SHARE * reads.0;
-    let headline = if lazy {
-        format!(
-            "mmap loaded {at_map} of the file; each page was read at its first touch ({majflt} \
-             major faults for {reads} reads), and read again it took {again} faults"
-        )
-    } else {
-        format!(
-            "not lazy here: mmap loaded {at_map} of the file, {majflt} of {reads} cold reads \
-             were major faults, reading again took {again} faults"
-        )
-    };
-    Judgement::new(if lazy { Holds } else { Fails }).headline(headline)
+    let not = if lazy { "" } else { "not lazy here: " };
+    Judgement::new(if lazy { Holds } else { Fails }).headline(format_args!(
+        "{not}mmap loaded {at_map} of the file; {majflt} of {reads} cold reads were major faults, \
+         and reading them again took {again} faults"
+    ))
 }
 
 findings! {
@@ -164,32 +139,23 @@ findings! {
 /// [3.therefore] What was measured of "big file + little RAM + fast random access": random
 /// reads need RAM only for the pages they touch, and what a read costs cold and cached.
 pub fn therefore(f: &Therefore) -> Judgement {
-    let (resident, warm) = (f.resident, f.warm);
-    let little = f.resident_per_read.0 <= NEEDED;
-    let cold = f.cold.versus(&warm);
-    let (d_cold, d_resident, d_per) = (f.default_cold, f.default_resident, f.default_per_read);
-    Judgement::new(match (little, cold.outcome) {
+    let cold = f.cold.versus(&f.warm);
+    let verdict = match (f.resident_per_read.0 <= NEEDED, cold.outcome) {
         (false, _) => Fails,
         (true, Outcome::Slower) => Depends,
         (true, _) => Holds,
-    })
-    .headline(if little {
-        format!(
-            "with MADV_RANDOM, RAM held about only the pages random reads touched ({resident} \
-             of the file); cached, a read took {}, cold {cold}",
-            warm.secs()
-        )
-    } else {
-        format!("even with MADV_RANDOM, random reads left {resident} of the file resident")
-    })
-    .detail(format_args!(
-        "default advice: a cold read {d_cold}, {d_resident} of the file resident ({d_per} the \
-         pages read)"
-    ))
-    .detail(format_args!(
-        "the sample is {} of this machine's RAM: no step read more pages than fit in it",
-        f.of_ram
-    ))
+    };
+    let (resident, per, warm) = (f.resident, f.resident_per_read, f.warm.secs());
+    Judgement::new(verdict)
+        .headline(format_args!(
+            "with MADV_RANDOM, random reads left {resident} of the file resident ({per} the pages \
+             read); cached, a read took {warm}, cold {cold}"
+        ))
+        .detail(format_args!(
+            "default advice: a cold read {}, {} of the file resident ({} the pages read); the \
+             sample is {} of this machine's RAM: no step read more pages than fit in it",
+            f.default_cold, f.default_resident, f.default_per_read, f.of_ram
+        ))
 }
 
 #[cfg(test)]
@@ -211,7 +177,6 @@ mod tests {
             random_mapped: Some(Bytes(4096.0)),
             default_per_fault: Pages(2048.0),
             warm_mapped: Some(Pages(16.0)),
-            warm_pmd: Some(Bytes(0.0)),
         }
     }
 
@@ -245,7 +210,6 @@ mod tests {
             at_map: Fraction(0.0),
             reads: Count(256.0),
             cold_majflt: Count(256.0),
-            warm_majflt: Count(0.0),
             mapped_faults: Count(0.0),
         }
     }

@@ -34,15 +34,14 @@ with open(sys.argv[2], "rb") as f:  # + the same call on an empty file
         empty_error = None  # +
     except ValueError as e:  # +
         empty_error = str(e)  # +
-print(json.dumps(dict(first=printed[0], first_hex=ast.literal_eval(printed[0]).hex(),  # +
+print(json.dumps(dict(first=list(ast.literal_eval(printed[0])),  # +
     found=int(printed[1]), map_len=map_len, file_len=file_len, empty_error=empty_error)))  # +
 "#;
 
 /// What the snippet printed (`print(mm[:100])`, `print(mm.find(b"magic"))`) and ours added.
 #[derive(Debug, Deserialize)]
 pub struct PySnippet {
-    pub first: String,
-    pub first_hex: String,
+    pub first: Vec<u8>,
     pub found: i64,
     pub map_len: u64,
     pub file_len: u64,
@@ -100,8 +99,7 @@ pub fn snippet(lab: &Lab, path: &Path) -> anyhow::Result<(Vec<u8>, Option<usize>
     Ok((first, found, mm.len()))
 }
 
-/// memmap2 at the edges: an empty file's map, and an explicit `len(0)` of the sample;
-/// `None` where memmap2 refused.
+/// memmap2 at the edges: an empty file's map and an explicit `len(0)`; `None` where it refused.
 pub fn edges(lab: &Lab, sample: &Path, empty: &Path) -> anyhow::Result<[Option<Mmap>; 2]> {
     let file = lab.open(sample)?;
     // ANCHOR: zero
@@ -129,10 +127,9 @@ pub fn slice(lab: &mut Lab, path: &Path, range: Range<usize>, py: bool) -> anyho
     // ANCHOR_END: slice
     drop(map);
     let delta = |a: Option<u64>, b: Option<u64>| Some(Bytes::of(b?.saturating_sub(a?)));
-    let (map, disk2) = (lab.map(path)?, disk_read_bytes()); // warm, through a fresh map
-    std::hint::black_box(memchr::memchr_iter(b'\n', &map[range.clone()]).count());
+    let disk2 = disk_read_bytes(); // warm, through a fresh map
+    std::hint::black_box(memchr::memchr_iter(b'\n', &lab.map(path)?[range.clone()]).count());
     let warm_disk = delta(disk2, disk_read_bytes());
-    drop(map);
     let py = if py {
         lab.make_cold(path)?;
         let map = lab.map(path)?;
@@ -142,19 +139,18 @@ pub fn slice(lab: &mut Lab, path: &Path, range: Range<usize>, py: bool) -> anyho
         let args = [path.as_os_str(), a.as_ref(), b.as_ref()];
         let ran = lab.python::<PySlice>("the Python slices mm[a:b]", PY_SLICE, &args);
         let after = resident()?;
-        ran.map(|r| (r.out, before, after))
+        ran.map(|r| (r.out, Fraction(before), Fraction(after)))
     } else {
         None
     };
     let grew = |f: fn(&Status) -> u64| Some(Bytes::of(f(&mem1?).saturating_sub(f(&mem0?))));
-    let (py, resident) = (py.as_ref().map(|p| &p.0), py.as_ref().map(|p| (p.1, p.2)));
     Ok(Slice {
         len: Bytes::of(range.len() as u64),
-        py_alloc: py.map(|p| Bytes(p.slice_alloc)),
-        py_is_bytes: py.map(|p| Flag(p.kind == "bytes")),
-        py_resident_before: resident.map(|r| Fraction(r.0)),
-        py_resident_after: resident.map(|r| Fraction(r.1)),
-        py_view_alloc: py.map(|p| Bytes(p.view_alloc)),
+        py_alloc: py.as_ref().map(|p| Bytes(p.0.slice_alloc)),
+        py_is_bytes: py.as_ref().map(|p| Flag(p.0.kind == "bytes")),
+        py_resident_before: py.as_ref().map(|p| p.1),
+        py_resident_after: py.as_ref().map(|p| p.2),
+        py_view_alloc: py.as_ref().map(|p| Bytes(p.0.view_alloc)),
         resident_before: Fraction(before),
         resident_after: Fraction(after),
         rss_file: grew(|s| s.rss_file),

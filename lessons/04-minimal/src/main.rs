@@ -1,10 +1,9 @@
 //! Lesson 4 · A minimal mmap example: the notes' eight lines of Python, in Rust and in Python.
 //!
-//! The notes' snippet runs as written (when `python3` is installed) beside its Rust twin.
-//! Both notes under it are about the notes' Python; without it they are NOT MEASURED.
-//! [4.zero] `0` maps the whole file, but an empty file raises (memmap2 maps it to 0 bytes,
-//! and "whole" is no length). [4.slice] `mm[a:b]` is a copy read from disk; the views are
-//! `memoryview(mm)[a:b]` and a Rust `&map[a..b]`, and they read uncached pages from disk.
+//! The snippet runs as written (when `python3` is installed) beside its Rust twin; both claims
+//! are about the notes' Python, NOT MEASURED without it. [4.zero] `0` maps the whole file, but
+//! an empty file raises (memmap2 maps it to 0 bytes). [4.slice] `mm[a:b]` is a copy read from
+//! disk; `memoryview(mm)[a:b]` and a Rust `&map[a..b]` are views, and read uncached pages.
 
 mod experiments;
 mod verdicts;
@@ -13,7 +12,6 @@ use std::process::ExitCode;
 
 use mmap_lab::cli::Args;
 use mmap_lab::data::{Content, Spec};
-use mmap_lab::measure::fresh_big_allocations;
 use mmap_lab::quantity::{Bytes, Count, Flag};
 use mmap_lab::{Lab, Lesson, cache};
 
@@ -36,42 +34,32 @@ fn main() -> ExitCode {
 }
 
 fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<()> {
-    if !fresh_big_allocations() {
+    if !mmap_lab::measure::fresh_big_allocations() {
         lab.note("this C library may serve to_vec() from resident heap: its RSS can read low");
     }
     let page = cache::page_size() as u64;
     lab.require_size(256 * page)?;
-    let fill = experiments::fill_log_with_magic;
     let content = Content::Custom {
         tag: "log-magic-1",
-        fill,
+        fill: experiments::fill_log_with_magic,
     };
     let path = lab.file(Spec::new("log-magic", lab.size, content))?;
     let empty = lab.file(Spec::new("empty", 0, Content::Sparse))?;
 
-    // The notes' snippet in Rust, then as written in Python.
+    // [4.zero] "`0` → the whole file": the notes' snippet in Rust and in Python, and the edges.
     let (first, found, map_len) = experiments::snippet(lab, &path)?;
+    lab.note(format!("the first 100 bytes: b'{}'", first.escape_ascii()));
     let args = [path.as_os_str(), empty.as_os_str()];
-    let ran = lab.python::<PySnippet>("the notes' snippet", PY_SNIPPET, &args);
-    let py = ran.map(|r| r.out);
-    if let Some(p) = &py {
-        lab.note(format!(
-            "the first 100 bytes, as print(mm[:100]) shows them: {}",
-            p.first
-        ));
-    }
-
-    // [4.zero] "`0` → the whole file": the notes' call on the sample and on an empty file.
+    let py = lab.python::<PySnippet>("the notes' snippet", PY_SNIPPET, &args);
     let [empty_map, len0_map] = experiments::edges(lab, &path, &empty)?;
-    let hex: String = first.iter().map(|b| format!("{b:02x}")).collect();
     let zero = Zero {
         file: Bytes::of(lab.size),
         magic_at: Count::of(experiments::magic_offset(lab.size)),
-        py_map_len: py.as_ref().map(|p| Bytes::of(p.map_len)),
-        py_file_len: py.as_ref().map(|p| Bytes::of(p.file_len)),
-        py_found: py.as_ref().map(|p| Count(p.found as f64)),
-        py_first_same: py.as_ref().map(|p| Flag(p.first_hex == hex)),
-        py_empty_raised: py.as_ref().map(|p| Flag(p.empty_error.is_some())),
+        py_map_len: py.as_ref().map(|p| Bytes::of(p.out.map_len)),
+        py_file_len: py.as_ref().map(|p| Bytes::of(p.out.file_len)),
+        py_found: py.as_ref().map(|p| Count(p.out.found as f64)),
+        py_first_same: py.as_ref().map(|p| Flag(p.out.first == first)),
+        py_empty_raised: py.as_ref().map(|p| Flag(p.out.empty_error.is_some())),
         rust_map_len: Bytes::of(map_len as u64),
         rust_found: Count(found.map_or(-1.0, |at| at as f64)),
         rust_empty_len: empty_map.map(|m| Bytes::of(m.len() as u64)),
@@ -82,8 +70,7 @@ fn run(_args: &Args, lab: &mut Lab) -> anyhow::Result<()> {
     // [4.slice] "slicing → not disk, a memory view": whole pages a quarter of the way in.
     let a = (lab.size / 4) / page * page;
     let len = (lab.size / 2).min(SLICE_MAX) / page * page;
-    let range = a as usize..(a + len) as usize;
-    let slice = experiments::slice(lab, &path, range, py.is_some());
+    let slice = experiments::slice(lab, &path, a as usize..(a + len) as usize, py.is_some());
     lab.check_if("4.slice", verdicts::slice, slice)?;
 
     lab.try_next("just lesson 8   (mmap + struct: reading records without the copy)");

@@ -33,41 +33,31 @@ findings! {
 /// [4.zero] In the notes' Python, `0` maps the whole file: the map is as long as the file
 /// and `find` reaches `magic` near its end. An empty file raising makes it depend.
 pub fn zero(f: &Zero) -> Judgement {
-    let empty = or_missing(f.rust_empty_len, "an error");
-    let len0 = or_missing(f.rust_len0, "an error");
-    let (map_len, rust_found) = (f.rust_map_len, f.rust_found);
+    let err = |b: Option<Bytes>| or_missing(b, "an error");
+    let (empty, len0) = (err(f.rust_empty_len), err(f.rust_len0));
     let rust = format!(
-        "memmap2: no length mapped {map_len} and found `magic` at {rust_found}; an empty file \
-         mapped to {empty}, an explicit len(0) to {len0}"
+        "memmap2: no length mapped {} and found `magic` at {}; an empty file mapped to {empty}, \
+         an explicit len(0) to {len0}",
+        f.rust_map_len, f.rust_found
     );
     let (Some(len), Some(found), Some(raised)) = (f.py_map_len, f.py_found, f.py_empty_raised)
     else {
-        return Judgement::new(NotMeasured).detail(rust).headline(
-            "the claim is about the notes' Python mmap.mmap(f.fileno(), 0), which did not run \
-             here (see the notes)",
-        );
+        let headline = "the claim is about the notes' Python mmap.mmap(fd, 0): it did not run here";
+        return Judgement::new(NotMeasured).headline(headline).detail(rust);
     };
     let (file, magic_at) = (f.file, f.magic_at);
     let whole = len == file && f.py_file_len == Some(file) && found == magic_at;
-    let verdict = match (whole, raised.0) {
-        (false, _) => Fails,
-        (true, true) => Depends,
-        (true, false) => Holds,
-    };
-    let headline = match verdict {
-        Fails => format!(
-            "Python's `0` mapped {len} of a {file} file and find gave {found}: not the whole file"
-        ),
-        Depends => format!(
-            "`0` mapped the whole {file} file in Python and find reached `magic` at {found}, \
-             but an empty file raised ValueError"
-        ),
-        _ => format!("`0` mapped the whole {file} file in Python, and an empty file too"),
+    let (verdict, but) = match (whole, raised.0) {
+        (false, _) => (Fails, "not the whole file"),
+        (true, true) => (Depends, "but an empty file raised ValueError"),
+        (true, false) => (Holds, "an empty file mapped too"),
     };
     let py_file = or_missing(f.py_file_len, "?");
     let same = or_missing(f.py_first_same, "not compared");
     Judgement::new(verdict)
-        .headline(headline)
+        .headline(format_args!(
+            "`0` mapped {len} of a {file} file in Python and find reached {found}, {but}"
+        ))
         .detail(format_args!(
             "Python: len(mm) = {len} for a file of {py_file} (os.fstat); mm.find(b\"magic\") = \
              {found}, put at {magic_at}; print(mm[:100]) showed Rust's first 100 bytes: {same}"
@@ -96,94 +86,63 @@ findings! {
     }
 }
 
-impl Slice {
-    /// `&map[a..b]` acted as a view: slicing the cold map read none of its pages; reading
-    /// through it brought them in as file-backed RSS, not anonymous (where RSS is reported).
-    pub fn rust_view(&self) -> bool {
-        let (len, all) = (self.len.0, 1.0 - NONE_READ);
-        self.resident_before.0 < NONE_READ
-            && self.resident_after.0 > all
-            && self.rss_file.is_none_or(|f| f.0 >= all * len)
-            && self.rss_anon.is_none_or(|a| a.0 < VIEW_SHARE * len)
-    }
-
-    /// Reading the view of the evicted map read the disk (by `/proc/self/io`, else by its
-    /// pages becoming resident).
-    pub fn view_read_disk(&self) -> bool {
-        let grew = self.resident_after.0 - self.resident_before.0 > 0.5;
-        self.cold_disk.map_or(grew, |d| d.0 > 0.0)
-    }
-}
-
 /// [4.slice] Slicing the notes' map gives a memory view that reads no disk. It fails when
 /// Python's `mm[a:b]` copies; where it does not, "not disk" depends on the page cache.
 pub fn slice(f: &Slice) -> Judgement {
-    let (rust_view, size, len) = (f.rust_view(), f.len, f.len.0);
-    let view = if rust_view { "a view" } else { "not a view" };
+    let (size, len, all) = (f.len, f.len.0, 1.0 - NONE_READ);
+    // A view: slicing the cold map read none of its pages, reading it mapped them (not a copy).
+    let rust_view = f.resident_before.0 < NONE_READ
+        && f.resident_after.0 > all
+        && f.rss_file.is_none_or(|b| b.0 >= all * len)
+        && f.rss_anon.is_none_or(|b| b.0 < VIEW_SHARE * len);
+    // The view read the disk: by /proc/self/io, else by its pages becoming resident.
+    let grew = f.resident_after.0 - f.resident_before.0 > 0.5;
     let verdict = match f.py_alloc {
         None => NotMeasured,
         Some(a) if a.0 >= COPY_SHARE * len => Fails,
-        Some(_) if f.view_read_disk() => Depends,
+        Some(_) if f.cold_disk.map_or(grew, |d| d.0 > 0.0) => Depends,
         Some(_) => Holds,
     };
-    let alloc = f.py_alloc.unwrap_or_default();
-    let headline = match verdict {
-        NotMeasured => format!(
-            "the claim is about the notes' Python slice mm[a:b], which did not run here; in \
-             Rust, &map[a..b] was {view} (details)"
-        ),
-        Fails => {
-            let py_view = f.py_view_alloc.is_some_and(|v| v.0 < VIEW_SHARE * len);
-            let fix = match (rust_view, py_view) {
-                (true, true) => "a Rust &map[a..b] and memoryview(mm)[a:b] are views",
-                (true, false) => "a Rust &map[a..b] is a view",
-                (false, true) => "memoryview(mm)[a:b] is a view",
-                (false, false) => "no view was found here either",
-            };
-            let read = match (f.py_resident_before, f.py_resident_after) {
-                (Some(b), Some(a)) if a.0 - b.0 > 0.5 => format!(", read from disk ({b} → {a})"),
-                _ => String::new(),
-            };
-            format!("the notes' mm[a:b] is a copy: {alloc} allocated{read}; {fix}")
-        }
-        Depends => format!(
-            "mm[a:b] allocated only {alloc}, not a copy, but reading a view of an evicted file \
-             read {} from disk: \"not disk\" only when cached",
-            or_missing(f.cold_disk, "its pages")
-        ),
-        _ => format!("mm[a:b] allocated only {alloc}, and a view of an evicted file read no disk"),
+    let view = if rust_view { "a view" } else { "not a view" };
+    let py_view = f.py_view_alloc.is_some_and(|v| v.0 < VIEW_SHARE * len);
+    let fix = match (rust_view, py_view) {
+        (true, true) => "a Rust &map[a..b] and memoryview(mm)[a:b] are views",
+        (true, false) => "a Rust &map[a..b] is a view",
+        (false, true) => "memoryview(mm)[a:b] is a view",
+        (false, false) => "no view was found here either",
     };
-    let py = f.py_alloc.zip(f.py_view_alloc).map(|(a, v)| {
-        let new = f.py_is_bytes == Some(Flag(true));
-        let bytes = if new { "a new bytes" } else { "an" };
-        let (b, e) = (
-            or_missing(f.py_resident_before, "?"),
-            or_missing(f.py_resident_after, "?"),
-        );
-        format!(
-            "Python, on the evicted file: mm[a:b] made {bytes} object of {a} for a {size} \
-             slice, its pages in RAM {b} → {e}; memoryview(mm)[a:b] allocated {v}"
-        )
-    });
-    let (before, after, faults) = (f.resident_before, f.resident_after, f.cold_faults);
-    let (file, anon) = (or_missing(f.rss_file, "?"), or_missing(f.rss_anon, "?"));
-    let (copy, cold) = (or_missing(f.to_vec_rss, "?"), or_missing(f.cold_disk, "?"));
-    let (warm, past) = (
-        or_missing(f.warm_disk, "?"),
-        f.cold_disk.is_some_and(|d| d.0 > len),
-    );
+    let q = |v: Option<Bytes>| or_missing(v, "?");
+    let (alloc, view_alloc) = (f.py_alloc.unwrap_or_default(), q(f.py_view_alloc));
+    let read = match (f.py_resident_before, f.py_resident_after) {
+        (Some(b), Some(a)) if a.0 - b.0 > 0.5 => format!(", read from disk ({b} → {a})"),
+        _ => String::new(),
+    };
+    let b = or_missing(f.py_resident_before, "?");
+    let e = or_missing(f.py_resident_after, "?");
+    let (file, anon, copy) = (q(f.rss_file), q(f.rss_anon), q(f.to_vec_rss));
+    let (cold, warm, faults) = (q(f.cold_disk), q(f.warm_disk), f.cold_faults);
+    let past = f.cold_disk.is_some_and(|d| d.0 > len);
     let more = if past { " (more: readahead)" } else { "" };
+    let is_bytes = or_missing(f.py_is_bytes, "?");
+    let py = format!(
+        "Python, on the evicted file: mm[a:b] allocated {alloc} for a {size} slice (a new \
+         bytes object: {is_bytes}), its pages in RAM {b} → {e}; memoryview(mm)[a:b] allocated \
+         {view_alloc}"
+    );
     Judgement::new(verdict)
-        .headline(headline)
-        .detail_if(py.is_some(), py.as_deref().unwrap_or_default())
+        .headline(match verdict {
+            NotMeasured => format!("the Python slice did not run; &map[a..b] was {view} (details)"),
+            Fails => format!("the notes' mm[a:b] is a copy: {alloc} allocated{read}; {fix}"),
+            Depends => format!("mm[a:b] is no copy; a view reads disk unless cached ({cold} cold)"),
+            _ => format!("mm[a:b] allocated only {alloc}; a view of a cold map read no disk"),
+        })
+        .detail_if(f.py_alloc.is_some(), py)
         .detail(format_args!(
-            "Rust: &map[a..b] of the evicted map was {view}: {before} of its pages in RAM after \
-             slicing, {after} after reading through it, which added {file} of file-backed and \
-             {anon} of anonymous RSS; slice.to_vec() added {copy}"
-        ))
-        .detail(format_args!(
-            "reading the view cold read {cold} from disk{more} with {faults} page faults; \
-             warm, through a fresh map, {warm}"
+            "Rust: &map[a..b] of the evicted map was {view}: {} of its pages in RAM after \
+             slicing, {} after reading through it, which added {file} of file-backed and \
+             {anon} of anonymous RSS; slice.to_vec() added {copy}; reading it cold read {cold} \
+             from disk{more} with {faults} page faults, warm (a fresh map) {warm}",
+            f.resident_before, f.resident_after
         ))
 }
 
