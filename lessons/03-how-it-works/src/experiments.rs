@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use memmap2::{Advice, Mmap};
+use memmap2::Mmap;
+use mmap_lab::cache::Advice;
 use mmap_lab::measure::{Sample, probe, smaps_of};
 use mmap_lab::quantity::Pages;
 use mmap_lab::{Lab, cache};
@@ -48,7 +49,7 @@ pub fn pass(map: &Mmap, pages: &[usize]) -> anyhow::Result<Pass> {
 pub fn cold_pass(lab: &Lab, path: &Path, advice: Advice, pages: &[usize]) -> anyhow::Result<Pass> {
     lab.make_cold(path)?;
     let map = lab.map(path)?;
-    map.advise(advice)?;
+    cache::advise(&map, advice)?;
     pass(&map, pages)
 }
 
@@ -95,7 +96,7 @@ pub fn reads(lab: &Lab, path: &Path, pages: &[usize]) -> anyhow::Result<(f64, [P
     // ANCHOR: lazy
     lab.make_cold(path)?;
     let first = lab.map(path)?;
-    first.advise(Advice::Random)?;
+    cache::advise(&first, Advice::Random)?;
     let at_map = cache::residency(&first)?.fraction(); // what mmap itself loaded
     let cold = pass(&first, pages)?; // a disk read per page
     let mapped = pass(&first, pages)?; // no fault at all
