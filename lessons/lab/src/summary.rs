@@ -161,7 +161,7 @@ fn compare(row: Row, mmap: Spread, other: Spread) -> (Option<&'static str>, Stri
     let ((m, _), (o, _), what) = (row.mmap, row.other, row.measure);
     let lower = |win: &str, lose: &str, by: f64| {
         format!(
-            "{win} — {} lower {what} than {lose}",
+            "{win} — {} less {what} than {lose}",
             crate::quantity::Ratio(by)
         )
     };
