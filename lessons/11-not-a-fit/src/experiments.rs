@@ -6,13 +6,13 @@
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use memmap2::{Advice, Mmap, MmapMut};
 use mmap_lab::cleanup::{self, Registered, Removal};
 use mmap_lab::crash::{self, Killed, Plan, Progress, Torture};
+use mmap_lab::data::write_all_at;
 use mmap_lab::measure::median;
 use mmap_lab::quantity::Bytes;
 use mmap_lab::{Lab, Spread, files, iostat, not_measured};
@@ -173,7 +173,7 @@ impl Written {
 fn write_way(file: &File, map: &mut MmapMut, at: &[u64], way: usize, value: u8) -> io::Result<()> {
     match way {
         0 => at.iter().try_for_each(|&o| {
-            file.write_at(&[value], o)?; // pwrite(2) of one byte
+            write_all_at(&file, &[value], o)?; // pwrite(2) of one byte
             file.sync_data() // fdatasync(2)
         }),
         1 => at.iter().try_for_each(|&o| {
@@ -182,7 +182,7 @@ fn write_way(file: &File, map: &mut MmapMut, at: &[u64], way: usize, value: u8) 
         }),
         2 => {
             at.iter()
-                .try_for_each(|&o| file.write_at(&[value], o).map(|_| ()))?;
+                .try_for_each(|&o| write_all_at(&file, &[value], o))?;
             file.sync_data()
         }
         _ => {

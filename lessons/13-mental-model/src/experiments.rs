@@ -6,12 +6,11 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use memmap2::MmapMut;
-use mmap_lab::data::{Content, Spec};
+use mmap_lab::data::{Content, Spec, read_exact_at};
 use mmap_lab::kernel::{cachestat, page_table_bytes};
 use mmap_lab::measure::{Sample, disk_read_bytes, median, probe, smaps_of, system_memory};
 use mmap_lab::quantity::{Bytes, Fraction, Secs};
@@ -206,7 +205,7 @@ pub fn dirty(path: &Path) -> anyhow::Result<Dirtied> {
     }
     let at = Instant::now(); // no msync from here on: writeback is the kernel's business
     let mut first = [0u8; 1];
-    file.read_exact_at(&mut first, 0)?; // what read() says the file holds now
+    read_exact_at(&file, &mut first, 0)?; // what read() says the file holds now
     // ANCHOR_END: dirty
     let dirty = dirty_pages(&file, &map);
     Ok(Dirtied {

@@ -386,7 +386,7 @@ pub fn speed(f: &Speed) -> Judgement {
             read.than("cold")
         ))
         .detail(beyond.unwrap_or_else(|| {
-            "Crotty, Leis and Pavlo (CIDR 2022) saw mmap 2–20× behind direct I/O once the page \
+            "Crotty, Leis and Pavlo (CIDR 2022) saw mmap 2 to 20× behind direct I/O once the page \
              cache had to evict: run --beyond-cache to see the cache run out here"
                 .to_string()
         }))

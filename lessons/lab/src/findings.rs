@@ -188,13 +188,8 @@ impl fmt::Display for Spread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = |v: f64| Unit::Seconds.format(v);
         if self.runs > 1 && self.fastest < self.slowest {
-            write!(
-                f,
-                "{} ({}–{})",
-                s(self.median),
-                s(self.fastest),
-                s(self.slowest)
-            )
+            let runs = crate::report::range(Unit::Seconds, self.fastest, self.slowest);
+            write!(f, "{} ({runs})", s(self.median))
         } else {
             f.write_str(&s(self.median))
         }

@@ -66,6 +66,17 @@ fn fmt_seconds(s: f64) -> String {
     format!("{} {unit}", sig3(v))
 }
 
+/// The range of a timed row's runs for a sentence: `1.44 to 1.65 µs`, or `905 µs to 1.1 ms`
+/// when the units differ. Words, not an en dash: generated text must survive the book's
+/// smart punctuation unchanged.
+pub fn range(unit: Unit, low: f64, high: f64) -> String {
+    let (a, b) = (unit.format(low), unit.format(high));
+    match (a.split_once(' '), b.split_once(' ')) {
+        (Some((x, ua)), Some((y, ub))) if ua == ub => format!("{x} to {y} {ub}"),
+        _ => format!("{a} to {b}"),
+    }
+}
+
 /// Three significant figures without trailing zeros: `3.2`, `0.312`, `1250`, `26`.
 pub fn sig3(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
@@ -365,7 +376,7 @@ impl Report {
             let run = |end: &str| self.measurement(&format!("{}.{end}", m.name));
             run("fastest")
                 .zip(run("slowest"))
-                .map(|(a, b)| format!(" ({}–{})", a.unit.format(a.value), b.unit.format(b.value)))
+                .map(|(a, b)| format!(" ({})", range(a.unit, a.value, b.value)))
         };
         let is_run = |m: &Measurement| {
             ["fastest", "slowest"].iter().any(|end| {
@@ -719,6 +730,8 @@ mod tests {
         assert_eq!(Unit::Ratio.format(3.204), "3.2×");
         assert_eq!(Unit::Ratio.format(0.3126), "0.313×");
         assert_eq!(Unit::Flag.format(1.0), "yes");
+        assert_eq!(range(Unit::Seconds, 1.44e-6, 1.65e-6), "1.44 to 1.65 µs");
+        assert_eq!(range(Unit::Seconds, 905e-6, 1.1e-3), "905 µs to 1.1 ms");
         assert_eq!(Unit::Seconds.format(1e300), "1.00e300 s");
         assert_eq!(Unit::BytesPerSecond.format(f64::INFINITY), "—");
         assert_eq!(

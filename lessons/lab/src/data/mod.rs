@@ -756,6 +756,33 @@ pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()>
     }
 }
 
+/// Writes all of `buf` at `offset` without moving the file's cursor: `pwrite(2)` on Unix,
+/// `WriteFile` with an offset on Windows.
+pub fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            let n = std::os::windows::fs::FileExt::seek_write(file, buf, offset)?;
+            buf = &buf[n..];
+            offset += n as u64;
+        }
+        Ok(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (file, buf, offset);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "positioned writes are not available here",
+        ))
+    }
+}
+
 /// Whether a file whose length was just set to `len` took (almost) no disk blocks.
 #[cfg(unix)]
 fn stays_sparse(meta: &fs::Metadata, len: u64) -> bool {
