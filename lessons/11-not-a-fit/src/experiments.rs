@@ -173,7 +173,7 @@ impl Written {
 fn write_way(file: &File, map: &mut MmapMut, at: &[u64], way: usize, value: u8) -> io::Result<()> {
     match way {
         0 => at.iter().try_for_each(|&o| {
-            write_all_at(&file, &[value], o)?; // pwrite(2) of one byte
+            write_all_at(file, &[value], o)?; // pwrite(2) of one byte
             file.sync_data() // fdatasync(2)
         }),
         1 => at.iter().try_for_each(|&o| {
@@ -182,7 +182,7 @@ fn write_way(file: &File, map: &mut MmapMut, at: &[u64], way: usize, value: u8) 
         }),
         2 => {
             at.iter()
-                .try_for_each(|&o| write_all_at(&file, &[value], o))?;
+                .try_for_each(|&o| write_all_at(file, &[value], o))?;
             file.sync_data()
         }
         _ => {

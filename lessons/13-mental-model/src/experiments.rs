@@ -256,7 +256,7 @@ pub fn evicted(path: &Path) -> Option<u64> {
     cachestat(&File::open(path).ok()?).ok().map(|c| c.evicted)
 }
 
-/// The bytes a set of scans read from disk, median; a [`NotMeasured`] where the platform
+/// The bytes a set of scans read from disk, median; a [`NotMeasured`](mmap_lab::NotMeasured) where the platform
 /// does not count them.
 pub fn disk(scans: &[Scan]) -> anyhow::Result<Bytes> {
     let bytes: Option<Vec<f64>> = scans.iter().map(|s| s.disk.map(|d| d as f64)).collect();

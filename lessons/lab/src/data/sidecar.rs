@@ -104,7 +104,7 @@ fn name_of(file: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// A fingerprint of `file`'s content: FNV-1a over [`SAMPLES`] pages spread evenly across it
+/// A fingerprint of `file`'s content: FNV-1a over 64 pages spread evenly across it
 /// (the first and the last among them) and its length. Cheap next to any experiment — a
 /// quarter of a MiB read at most — and it changes when a sample is zeroed, truncated and
 /// regrown, or partly overwritten.
