@@ -71,22 +71,22 @@ pub fn os_io(f: &OsIo) -> Judgement {
         .map_or(String::new(), |d| format!(" ({d} from disk)"));
     let headline = if faulted {
         format!(
-            "the kernel read the pages in page faults{disk}, no read() of ours — and the thread that              touched them waited"
+            "the kernel read the pages in page faults{disk}, no read() of ours — and the thread that touched them waited"
         )
     } else {
         format!(
-            "touching a cold map took {} major faults inline and {} in spawn_blocking: no disk              I/O seen in page faults",
+            "touching a cold map took {} major faults inline and {} in spawn_blocking: no disk I/O seen in page faults",
             f.inline_loop_majflt, f.pool_majflt
         )
     };
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(
-            "inline: {} major faults on the runtime's thread; spawn_blocking: {} on the pool's              thread, {} on the runtime's ({} pages touched)",
+            "inline: {} major faults on the runtime's thread; spawn_blocking: {} on the pool's thread, {} on the runtime's ({} pages touched)",
             f.inline_loop_majflt, f.pool_majflt, f.blocking_loop_majflt, f.pages
         ))
         .detail(
-            "a fault that finds its page still arriving by readahead counts as minor though it              waits for the disk, so a few major faults stand for the whole file",
+            "a fault that finds its page still arriving by readahead counts as minor though it waits for the disk, so a few major faults stand for the whole file",
         )
 }
 
