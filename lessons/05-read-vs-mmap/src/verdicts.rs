@@ -384,8 +384,8 @@ pub fn rule(f: &Rule) -> Judgement {
 
 #[cfg(test)]
 mod tests {
+    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-    use mmap_lab::Verdict;
 
     const MIB: f64 = 1048576.0;
     /// The reference machine's sample: 256 MiB, readahead 8 MiB, 23.5 GiB of RAM.
@@ -411,11 +411,6 @@ mod tests {
         runs(FILE / median, FILE / fastest, FILE / slowest)
     }
 
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
-    }
 
     fn ram_reference() -> Ram {
         Ram {

@@ -230,14 +230,9 @@ pub fn no_tx(f: &NoTx) -> Judgement {
 
 #[cfg(test)]
 mod tests {
+    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-    use mmap_lab::Verdict;
 
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
-    }
 
     /// The reference machine (8 MiB sample, 200 kills per writer), from its recorded run.
     fn in_place_reference() -> InPlace {

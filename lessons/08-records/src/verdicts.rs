@@ -214,14 +214,9 @@ pub fn fast(f: &Fast) -> Judgement {
 
 #[cfg(test)]
 mod tests {
+    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-    use mmap_lab::Verdict;
 
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
-    }
 
     /// The reference machine: 64 MiB, 256 cold lookups on 256 pages.
     fn no_copy_reference() -> NoCopy {

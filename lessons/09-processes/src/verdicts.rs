@@ -295,6 +295,7 @@ pub fn ipc(f: &Ipc) -> Judgement {
 
 #[cfg(test)]
 mod tests {
+    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
 
     const MIB: f64 = 1048576.0;
@@ -355,11 +356,6 @@ mod tests {
         }
     }
 
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
-    }
 
     #[test]
     fn copies_count_the_pss_beyond_the_baseline() {

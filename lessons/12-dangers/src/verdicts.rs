@@ -298,14 +298,9 @@ pub fn race(f: &Race) -> Judgement {
 
 #[cfg(test)]
 mod tests {
+    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-    use mmap_lab::Verdict;
 
-    fn verdict<F>(judge: fn(&F) -> Judgement, f: &F) -> Verdict {
-        let j = judge(f);
-        j.assert_readable();
-        j.verdict
-    }
 
     /// The reference machine (book/reference/lesson-12.json): Linux 6.18, 4 KiB pages, a
     /// 32 MiB sample.
