@@ -226,12 +226,11 @@ pub fn waste(f: &Waste) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
+    use mmap_lab::judge::verdict_of as verdict;
 
     const MIB: f64 = 1048576.0;
     const SIZES: [u64; 2] = [64 << 20, 256 << 20];
-
 
     /// The reference machine (book/reference/lesson-01.json): 256 MiB, warm, 3 runs.
     fn whole_reference() -> Whole {

@@ -384,8 +384,8 @@ pub fn rule(f: &Rule) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
+    use mmap_lab::judge::verdict_of as verdict;
 
     const MIB: f64 = 1048576.0;
     /// The reference machine's sample: 256 MiB, readahead 8 MiB, 23.5 GiB of RAM.
@@ -410,7 +410,6 @@ mod tests {
     fn scan(median: f64, fastest: f64, slowest: f64) -> Spread {
         runs(FILE / median, FILE / fastest, FILE / slowest)
     }
-
 
     fn ram_reference() -> Ram {
         Ram {

@@ -230,9 +230,8 @@ pub fn no_tx(f: &NoTx) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-
+    use mmap_lab::judge::verdict_of as verdict;
 
     /// The reference machine (8 MiB sample, 200 kills per writer), from its recorded run.
     fn in_place_reference() -> InPlace {

@@ -214,9 +214,8 @@ pub fn fast(f: &Fast) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-
+    use mmap_lab::judge::verdict_of as verdict;
 
     /// The reference machine: 64 MiB, 256 cold lookups on 256 pages.
     fn no_copy_reference() -> NoCopy {

@@ -295,8 +295,8 @@ pub fn ipc(f: &Ipc) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
+    use mmap_lab::judge::verdict_of as verdict;
 
     const MIB: f64 = 1048576.0;
 
@@ -355,7 +355,6 @@ mod tests {
             unsync_torn: Count(5_000.0),
         }
     }
-
 
     #[test]
     fn copies_count_the_pss_beyond_the_baseline() {

@@ -298,9 +298,8 @@ pub fn race(f: &Race) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use mmap_lab::judge::verdict_of as verdict;
     use super::*;
-
+    use mmap_lab::judge::verdict_of as verdict;
 
     /// The reference machine (book/reference/lesson-12.json): Linux 6.18, 4 KiB pages, a
     /// 32 MiB sample.
