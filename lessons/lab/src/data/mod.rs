@@ -9,7 +9,7 @@
 //!   ([`sidecar`]); anything else is never overwritten or deleted. Probe files are created
 //!   exclusively, under names no one else uses.
 //! - **It never leaves a half-written or damaged file in use.** Data goes to
-//!   `NAME.partial-PID-N` and renamed into place; the sidecar (fsynced) records a
+//!   `NAME.partial-PID-N`, is synced and renamed into place; the sidecar records a
 //!   fingerprint of the content, and a file that no longer matches it is made again. A
 //!   failed remake leaves the old file and its sidecar as they were, still mmap-lab's.
 //! - **It checks before it writes.** The disk a whole run needs ([`DataDir::ensure_room`]),
@@ -470,15 +470,14 @@ impl DataDir {
         let claimed = if side.exists() {
             None
         } else {
-            write_atomically(&side, true, |f| f.write_all(record.to_text().as_bytes()))?;
+            write_atomically(&side, |f| f.write_all(record.to_text().as_bytes()))?;
             // Interrupted before the file is complete, the run takes the new name back.
             Some(cleanup::on_signal(path, Some(&side), Removal::Always))
         };
         let progress = Progress::new(spec, self.progress);
-        // The data is not fsynced: after a power loss a sample may hold zeros under its
-        // name, and its fingerprint then no longer matches, so it is made again. Only the
-        // sidecar, which decides ownership, is synced (a few hundred bytes).
-        let written = write_atomically(path, false, |f| {
+        // Synced before it is renamed into place: a sample must not start its life as dirty
+        // pages, which writeback would turn clean in the middle of a lesson's measurement.
+        let written = write_atomically(path, |f| {
             generate(spec, f, &progress)?;
             fingerprint(f)
         })
@@ -487,7 +486,7 @@ impl DataDir {
         match written {
             Ok(fp) => {
                 record.fingerprint = fp;
-                write_atomically(&side, true, |f| f.write_all(record.to_text().as_bytes()))
+                write_atomically(&side, |f| f.write_all(record.to_text().as_bytes()))
             }
             Err(e) => {
                 if claimed.is_some() {
@@ -690,13 +689,11 @@ fn raw_fd(_f: &File) -> i32 {
 }
 
 /// Writes `path` by writing a temporary file in the same directory (removed on a fatal
-/// signal) and renaming it over `path`, so no one ever sees it half-written; with
-/// `durable`, the file is fsynced before the rename (a sidecar must survive a power loss
-/// whole: it decides what is mmap-lab's). The directory is not synced: after a crash the
-/// rename may be lost, and the file is then made again. `body`'s result is returned.
+/// signal), syncing it and renaming it over `path`, so no one ever sees it half-written.
+/// The directory is not synced: after a crash the rename may be lost, and the file is then
+/// made again. `body`'s result is returned.
 fn write_atomically<T>(
     path: &Path,
-    durable: bool,
     body: impl FnOnce(&mut File) -> io::Result<T>,
 ) -> anyhow::Result<T> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -712,9 +709,7 @@ fn write_atomically<T>(
             .create_new(true)
             .open(&tmp)?;
         let out = body(&mut f)?;
-        if durable {
-            f.sync_all()?;
-        }
+        f.sync_all()?;
         fs::rename(&tmp, path)?;
         Ok(out)
     })();
