@@ -82,7 +82,7 @@ pub fn verdicts(lesson: &Lesson) -> String {
             "<tr><td class=\"id\"><a href=\"#{}\"><code>[{}]</code></a></td><td class=\"text\">{}</td><td class=\"verdict\" data-label=\"reference\">{}</td>",
             claim_anchor(id),
             esc(id),
-            esc(text),
+            inline(text),
             lesson.verdict_cell(lesson.reference, id)
         );
         if yours {
@@ -178,7 +178,7 @@ fn card(lesson: &Lesson, id: &str) -> String {
     }
     out.push_str("</header>\n");
     if let Some(c) = claims::get(id) {
-        let _ = writeln!(out, "<p class=\"claim-text\">“{}”</p>", esc(c.text));
+        let _ = writeln!(out, "<p class=\"claim-text\">“{}”</p>", inline(c.text));
     }
     let Some(main) = main else {
         out.push_str("<p class=\"headline\">No run has checked this claim yet.</p>\n</section>\n");

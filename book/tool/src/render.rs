@@ -498,7 +498,7 @@ fn scoreboard(
         let _ = writeln!(
             out,
             "<tr><td class=\"id\">{id}</td><td class=\"text\">{}</td><td class=\"verdict\" data-label=\"reference\">{}</td><td class=\"verdict\" data-label=\"yours\">{}</td></tr>",
-            esc(c.text),
+            inline(c.text),
             cell(&results.reference, "reference", c.section, c.id),
             cell(&results.reader, "yours", c.section, c.id)
         );
