@@ -21,7 +21,7 @@ use clap::Parser;
 use experiments::{Cold, ColdRows, PYTHON, PyWarm, RECORD, Record, Warm};
 use mmap_lab::cli::{Common, LessonArgs};
 use mmap_lab::data::{Content, Spec};
-use mmap_lab::measure::{Sample, walls};
+use mmap_lab::measure::Sample;
 use mmap_lab::quantity::{Bytes, Count, Flag, Ratio};
 use mmap_lab::{Lab, Lesson, NotMeasured, Spread, cache, not_measured};
 use verdicts::{Fast, Format, NoCopy};
@@ -218,7 +218,7 @@ fn median_of<T>(runs: &[T], f: impl Fn(&T) -> f64) -> f64 {
 
 /// The [8.fast] findings: every way's runs, per lookup.
 fn fast(w: &Warm, py: Option<&PyWarm>, cold: Option<&ColdRows>, n: usize, cold_n: usize) -> Fast {
-    let per = |s: &[Sample], n: usize| Spread::of(&walls(s)).per(n as f64);
+    let per = |s: &[Sample], n: usize| Spread::of_samples(s, n as f64);
     let py_per = |secs: &[f64], n: u64| Spread::of(secs).per(n as f64);
     let cold_per = |rows: &[Cold]| {
         let s: Vec<Sample> = rows.iter().map(|r| r.sample).collect();

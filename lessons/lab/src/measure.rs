@@ -80,16 +80,6 @@ pub fn probe<T>(f: impl FnOnce() -> T) -> (T, Sample) {
     (out, s)
 }
 
-/// Runs `f` `runs` times (at least once) and returns the last run's result with the sample
-/// of the run whose wall time is the median, so one unlucky run (a context switch, a
-/// writeback burst) does not decide a verdict. Each run's result is dropped before the next
-/// run starts, so a run never begins with the previous one's memory still held.
-pub fn probe_median<T>(runs: u32, f: impl FnMut() -> T) -> (T, Sample) {
-    let (last, mut samples) = probe_runs(runs, f);
-    samples.sort_by_key(|s| s.wall);
-    (last, samples[(samples.len() - 1) / 2])
-}
-
 /// Page faults the calling thread has taken so far: (minor, major). Where work runs on
 /// several threads (an async runtime and its blocking pool), this says which thread waited
 /// for the disk. `None` where the platform cannot tell (it is Linux's `RUSAGE_THREAD`).
