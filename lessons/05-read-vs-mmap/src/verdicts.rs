@@ -385,7 +385,7 @@ pub fn rule(f: &Rule) -> Judgement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmap_lab::judge::verdict_of as verdict;
+    use mmap_lab::judge::{judged, verdict_of as verdict};
 
     const MIB: f64 = 1048576.0;
     /// The reference machine's sample: 256 MiB, readahead 8 MiB, 23.5 GiB of RAM.
@@ -467,8 +467,7 @@ mod tests {
             python_read: None,
             ..ram_reference()
         };
-        let j = ram(&skipped);
-        j.assert_readable();
+        let j = judged(ram, &skipped);
         assert_eq!(j.verdict, Depends);
         assert!(
             j.headline.contains("fs::read was not run"),
@@ -538,8 +537,7 @@ mod tests {
     #[test]
     fn startup_depends_on_the_reference_and_can_hold_or_fail() {
         let r = startup_reference();
-        let j = startup(&r);
-        j.assert_readable();
+        let j = judged(startup, &r);
         assert_eq!(j.verdict, Depends);
         assert!(
             j.headline.contains("fs::read and a cached 1 MiB read()"),
@@ -719,11 +717,13 @@ mod tests {
             ..r.clone()
         };
         assert_eq!(verdict(big, &copy), Depends);
-        let j = big(&Big {
-            read_share: None,
-            ..r
-        });
-        j.assert_readable();
+        let j = judged(
+            big,
+            &Big {
+                read_share: None,
+                ..r
+            },
+        );
         assert_eq!(j.verdict, Depends);
         assert!(
             j.headline.contains("fs::read was not run"),
@@ -747,8 +747,7 @@ mod tests {
     #[test]
     fn rule_depends_on_the_reference_and_names_the_warm_scan_win() {
         let r = rule_reference();
-        let j = rule(&r);
-        j.assert_readable();
+        let j = judged(rule, &r);
         assert_eq!(j.verdict, Depends);
         assert!(
             j.headline.contains("whether the file is cached decides"),
