@@ -2,6 +2,7 @@
 //! reference machine's numbers and with numbers moved across each boundary.
 
 use mmap_lab::Verdict::{Depends, Fails, Holds};
+use mmap_lab::judge::or_missing;
 use mmap_lab::quantity::{Bytes, Count, Flag, Pages, Secs};
 use mmap_lab::{Judgement, findings};
 
@@ -82,7 +83,7 @@ pub fn os_loads(f: &OsLoads) -> Judgement {
         (true, false) => Depends,
         (false, _) => Fails,
     };
-    let window = f.read_ahead.map_or("unknown".into(), |b| b.to_string());
+    let window = or_missing(f.read_ahead, "unknown");
     let headline = match verdict {
         Holds => format!(
             "each byte read made the kernel load its page (and {} neighbours), with no read() \

@@ -2,6 +2,7 @@
 //! reference machine's numbers and with numbers moved across each boundary.
 
 use mmap_lab::Verdict::{Depends, Fails, Holds};
+use mmap_lab::judge::or_missing;
 use mmap_lab::quantity::{Bytes, Count, Flag, Secs};
 use mmap_lab::{Judgement, Unit, findings};
 
@@ -158,7 +159,7 @@ pub fn crash(f: &Crash) -> Judgement {
             f.kills, f.completed
         ),
     };
-    let expire = f.expire.map_or("an unknown time".into(), |e| e.to_string());
+    let expire = or_missing(f.expire, "an unknown time");
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(

@@ -3,6 +3,7 @@
 
 use mmap_lab::Outcome::Faster;
 use mmap_lab::Verdict::{Depends, Fails, Holds};
+use mmap_lab::judge::or_missing;
 use mmap_lab::quantity::{Bytes, Count, Flag, Ratio};
 use mmap_lab::{Judgement, Spread, Unit, findings};
 
@@ -108,7 +109,7 @@ pub fn no_copy(f: &NoCopy) -> Judgement {
             "cached: {} major faults, {} read from disk; a record reference points into \
              the map: {}",
             f.warm_major,
-            f.warm_disk.map_or("unknown".into(), |b| b.to_string()),
+            or_missing(f.warm_disk, "unknown"),
             f.in_place
         ))
         .detail(format_args!(
@@ -116,8 +117,7 @@ pub fn no_copy(f: &NoCopy) -> Judgement {
             f.cold_lookups,
             f.cold_lookups,
             f.cold_major,
-            f.cold_disk
-                .map_or("an unknown amount".into(), |b| b.to_string()),
+            or_missing(f.cold_disk, "an unknown amount"),
             f.python_cold_major.map_or(String::new(), |m| format!(
                 "; the notes' Python (no advice, readahead on) took {m}"
             ))
@@ -182,7 +182,7 @@ pub fn fast(f: &Fast) -> Judgement {
              not be made cold here)"
         ),
     };
-    let py = |s: Option<Spread>| s.map_or("not run".into(), |s| s.to_string());
+    let py = |s: Option<Spread>| or_missing(s, "not run");
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(

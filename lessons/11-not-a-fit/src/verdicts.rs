@@ -4,6 +4,7 @@
 use mmap_lab::Outcome::{Faster, Slower};
 use mmap_lab::Verdict::{Depends, Fails, Holds};
 use mmap_lab::findings::TIE;
+use mmap_lab::judge::or_missing;
 use mmap_lab::quantity::{Bytes, Count, Secs};
 use mmap_lab::{Judgement, Spread, Unit, Versus, findings};
 
@@ -155,7 +156,7 @@ pub fn sequential(f: &Sequential) -> Judgement {
              from disk"
         ),
     };
-    let window = f.read_ahead.map_or("unknown".into(), |b| b.to_string());
+    let window = or_missing(f.read_ahead, "unknown");
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(
@@ -254,7 +255,7 @@ pub fn writes(f: &Writes) -> Judgement {
         ),
         _ => format!("the map was no worse than pwrite: {ways}"),
     };
-    let device = |b: Option<Bytes>| b.map_or("not counted".into(), |b| b.to_string());
+    let device = |b: Option<Bytes>| or_missing(b, "not counted");
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(

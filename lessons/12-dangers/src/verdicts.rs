@@ -2,6 +2,7 @@
 //! reference machine's numbers and with numbers moved across each boundary.
 
 use mmap_lab::Verdict::{Depends, Fails, Holds};
+use mmap_lab::judge::or_missing;
 use mmap_lab::quantity::{Bytes, Count, Flag, Pages, Secs};
 use mmap_lab::{Judgement, Unit, findings};
 
@@ -80,14 +81,13 @@ pub fn platform(f: &Platform) -> Judgement {
          platform difference"
             .to_string()
     };
-    let raw = |r: Option<Flag>| r.map_or("not available".into(), |r| r.to_string());
+    let raw = |r: Option<Flag>| or_missing(r, "not available");
     Judgement::new(verdict)
         .headline(headline)
         .detail(format_args!(
             "page size {}, smallest mapping offset {}",
             f.page_size,
-            f.granularity
-                .map_or("not measurable here".into(), |g| g.to_string())
+            or_missing(f.granularity, "not measurable here")
         ))
         .detail(format_args!(
             "mmap(2) refused offset 1: {}, an empty file: {}; memmap2 mapped both anyway: {}, \
@@ -139,8 +139,7 @@ pub fn windows(f: &Windows) -> Judgement {
         ))
         .detail(format_args!(
             "smallest mapping offset: {}",
-            f.granularity
-                .map_or("not measured".into(), |g| g.to_string())
+            or_missing(f.granularity, "not measured")
         ))
 }
 
