@@ -297,16 +297,28 @@ impl DataDir {
     /// made fits: the filesystem accepts files that large, and their disk (sparse files
     /// need none where the filesystem makes them) fits in the free space together.
     pub fn ensure_room(&self, specs: &[Spec]) -> anyhow::Result<()> {
-        let mut need: u64 = 0;
+        // A file already in place needs no room; its content is verified when it is used.
+        let mut todo = Vec::new();
         for spec in specs {
-            if self.state(spec)? == State::Ready {
-                continue;
-            }
-            let sparse_ok = self.probe_size(spec.size)?;
-            if !(matches!(spec.content, Content::Sparse) && sparse_ok) {
-                need = need.saturating_add(spec.size);
+            if self.state(spec, false)? != State::Ready {
+                todo.push(spec);
             }
         }
+        self.room_for(&todo)
+    }
+
+    /// [`ensure_room`](DataDir::ensure_room) for files that all have to be written. One
+    /// probe file at the largest size tells whether the filesystem takes them and keeps
+    /// sparse files sparse.
+    fn room_for(&self, specs: &[&Spec]) -> anyhow::Result<()> {
+        let Some(largest) = specs.iter().map(|s| s.size).max() else {
+            return Ok(());
+        };
+        let sparse_ok = self.probe_size(largest)?;
+        let need = specs
+            .iter()
+            .filter(|s| !(matches!(s.content, Content::Sparse) && sparse_ok))
+            .fold(0u64, |sum, s| sum.saturating_add(s.size));
         self.ensure_free(need)
     }
 
@@ -357,10 +369,12 @@ impl DataDir {
     /// Whether the file for `spec` exists, was written by mmap-lab and still matches what
     /// its sidecar recorded.
     pub fn is_ready(&self, spec: &Spec) -> bool {
-        self.state(spec).is_ok_and(|s| s == State::Ready)
+        self.state(spec, true).is_ok_and(|s| s == State::Ready)
     }
 
-    fn state(&self, spec: &Spec) -> anyhow::Result<State> {
+    /// The state of `spec`'s file; with `verify`, its content is checked against the
+    /// sidecar's fingerprint too (a few pages read), else only its size and sidecar.
+    fn state(&self, spec: &Spec, verify: bool) -> anyhow::Result<State> {
         let file = self.path_of(spec);
         let side = match Sidecar::read(&file) {
             Ok(s) => s,
@@ -391,9 +405,10 @@ impl DataDir {
                     && sc.size == spec.size
                     && sc.content == spec.content.tag()
                     && !sc.fingerprint.is_empty()
-                    && File::open(&file)
-                        .and_then(|f| fingerprint(&f))
-                        .is_ok_and(|fp| fp == sc.fingerprint);
+                    && (!verify
+                        || File::open(&file)
+                            .and_then(|f| fingerprint(&f))
+                            .is_ok_and(|fp| fp == sc.fingerprint));
                 if same { State::Ready } else { State::Stale }
             }
         })
@@ -414,7 +429,7 @@ impl DataDir {
     pub fn acquire(&self, spec: &Spec, remove_on_signal: bool) -> anyhow::Result<InUse> {
         let path = self.path_of(spec);
         for _ in 0..3 {
-            match self.state(spec)? {
+            match self.state(spec, true)? {
                 State::Ready => {
                     if let Some(file) = lock::use_shared(&path)?
                         && lock::still_at(&file, &path)
@@ -443,7 +458,7 @@ impl DataDir {
                 }
                 State::Missing | State::Stale => {
                     let _making = lock::making(&path, || self.maker_of(&path))?;
-                    match self.state(spec)? {
+                    match self.state(spec, true)? {
                         State::Ready => {}
                         State::Foreign(_) => continue,
                         State::Missing | State::Stale => self.make(spec, &path)?,
@@ -460,7 +475,7 @@ impl DataDir {
     /// Makes `spec`'s file at `path`; the caller holds its making lock.
     fn make(&self, spec: &Spec, path: &Path) -> anyhow::Result<()> {
         self.remove_partials_of(path);
-        self.ensure_room(std::slice::from_ref(spec))?;
+        self.room_for(&[spec])?;
         let side = sidecar::path_of(path);
         let mut record = Sidecar::new(path, spec.size, spec.content.tag());
         record.scratch_of = spec.scratch.then(std::process::id);
