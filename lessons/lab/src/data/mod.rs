@@ -547,7 +547,7 @@ impl DataDir {
     /// directory itself is removed when that leaves it empty.
     pub fn clean(&self) -> anyhow::Result<Cleaned> {
         let mut done = Cleaned::default();
-        for file in self.vouched()? {
+        for (file, _) in self.vouched()? {
             match self.remove_file(&file)? {
                 Some(bytes) => {
                     done.files += 1;
@@ -588,8 +588,8 @@ impl DataDir {
         Ok(Some(bytes))
     }
 
-    /// The data files here that a sidecar vouches for.
-    fn vouched(&self) -> anyhow::Result<Vec<PathBuf>> {
+    /// The data files here that a sidecar vouches for, with their sidecars.
+    fn vouched(&self) -> anyhow::Result<Vec<(PathBuf, Sidecar)>> {
         let mut out = Vec::new();
         for entry in
             fs::read_dir(&self.path).with_context(|| format!("list {}", show(&self.path)))?
@@ -608,8 +608,8 @@ impl DataDir {
             // The sidecar must match the file too: a file of another size or kind by that
             // name is not the one mmap-lab made.
             match fs::symlink_metadata(&file) {
-                Ok(m) if m.is_file() && m.len() == sc.size => out.push(file),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => out.push(file),
+                Ok(m) if m.is_file() && m.len() == sc.size => out.push((file, sc)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => out.push((file, sc)),
                 _ => {}
             }
         }
@@ -622,9 +622,8 @@ impl DataDir {
     fn sweep(&self) {
         self.sweep_partials();
         let Ok(files) = self.vouched() else { return };
-        for file in files {
-            if let Ok(Some(sc)) = Sidecar::read(&file)
-                && let Some(pid) = sc.scratch_of
+        for (file, sc) in files {
+            if let Some(pid) = sc.scratch_of
                 && (pid == std::process::id() || !sys::process_alive(pid))
             {
                 let _ = self.remove_file(&file);
