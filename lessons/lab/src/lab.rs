@@ -107,11 +107,7 @@ impl Lab {
         let judgement = judge(findings);
         let prefix = prefix(id);
         let first = self.report.measurements.len();
-        let mut recorded = Vec::new();
-        findings.record_fields(prefix, &mut recorded);
-        // A run that checks one claim twice (it should not) keeps the first numbers.
-        recorded.retain(|m| self.report.measurement(&m.name).is_none());
-        self.report.measurements.extend(recorded);
+        self.record(prefix, findings);
         let evidence = self.report.measurements[first..]
             .iter()
             .map(|m| m.name.clone())
@@ -158,6 +154,7 @@ impl Lab {
     pub fn record<F: Findings>(&mut self, prefix: &str, findings: &F) {
         let mut recorded = Vec::new();
         findings.record_fields(prefix, &mut recorded);
+        // A name recorded twice (a claim checked twice, say) keeps its first number.
         recorded.retain(|m| self.report.measurement(&m.name).is_none());
         self.report.measurements.extend(recorded);
     }
