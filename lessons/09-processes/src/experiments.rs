@@ -420,14 +420,6 @@ impl Talked {
     }
 }
 
-/// The 99th percentile of `values` (nearest rank); NaN for none.
-fn p99(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let rank = (v.len() * 99).div_ceil(100).saturating_sub(1);
-    v.get(rank).copied().unwrap_or(f64::NAN)
-}
-
 /// `count` messages (or round trips) the `how` way with a child, through the shared file at
 /// `ring` or the child's stdin and stdout; the child runs on `cpu` when given.
 pub fn talk(how: Talk, count: u64, ring: &Path, cpu: Option<usize>) -> anyhow::Result<Talked> {
@@ -589,7 +581,7 @@ pub fn messages(ring: &Path, runs: u32) -> anyhow::Result<(verdicts::Ipc, bool)>
             .map(|run| measure::median(&run[i].trip_secs()))
             .collect();
         let all: Vec<f64> = runs.iter().flat_map(|run| run[i].trip_secs()).collect();
-        (Spread::of(&medians), Secs(p99(&all)))
+        (Spread::of(&medians), Secs(measure::percentile(&all, 99.0)))
     };
     let ((ring_rtt, ring_rtt_p99), (pipe_rtt, pipe_rtt_p99)) = (trips(2), trips(3));
     let ipc = verdicts::Ipc {

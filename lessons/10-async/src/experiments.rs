@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mmap_lab::measure::{disk_read_bytes, median, thread_faults};
+use mmap_lab::measure::{disk_read_bytes, median, percentile, thread_faults};
 use mmap_lab::quantity::{Count, Secs};
 use mmap_lab::{Lab, Spread};
 
@@ -136,14 +136,9 @@ pub fn run(
         stop.store(true, Ordering::Relaxed);
         let mut late = beat.await?;
         late.drain(..late.len().min(4)); // the ticks before the work started
-        late.sort_by(f64::total_cmp);
-        let p99 = late
-            .get(late.len().saturating_sub(1) * 99 / 100)
-            .copied()
-            .unwrap_or(0.0);
         Ok(Run {
-            worst: late.last().copied().unwrap_or(0.0),
-            p99,
+            worst: late.iter().copied().fold(0.0, f64::max),
+            p99: percentile(&late, 99.0),
             ticks: late.len(),
             expected: (wall.as_secs_f64() / TICK.as_secs_f64()).ceil() as usize + 2,
             loop_majflt: faults0.zip(faults1).map_or(0, |(a, b)| b.1 - a.1),

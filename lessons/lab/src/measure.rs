@@ -104,6 +104,15 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The `p`th percentile of `values` (nearest rank: the smallest value with at least `p` %
+/// of them at or below it); NaN for none. Latencies are judged by it (p99).
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    v.sort_by(f64::total_cmp);
+    let rank = ((v.len() as f64 * p / 100.0).ceil() as usize).saturating_sub(1);
+    v.get(rank).copied().unwrap_or(f64::NAN)
+}
+
 /// Runs `f` `runs` times (at least once), each run probed, and returns the last result with
 /// every run's sample: for a [`Spread`](crate::findings::Spread) of wall times. Each result
 /// is dropped before the next run starts.
@@ -319,6 +328,15 @@ pub fn system_memory() -> Option<SystemMemory> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_are_by_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v[..10], 99.0), 10.0);
+        assert_eq!(percentile(&[3.0, 1.0, 2.0], 50.0), 2.0);
+        assert!(percentile(&[], 99.0).is_nan());
+    }
 
     #[test]
     fn parses_smaps_rollup_text() {
