@@ -2,7 +2,7 @@
 //! readahead behind a read() loop, a sparse file larger than RAM. Verdicts: `verdicts.rs`.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::time::Instant;
 
@@ -12,6 +12,7 @@ use mmap_lab::data::{Content, Spec, read_exact_at, write_all_at};
 use mmap_lab::lab::Entry;
 use mmap_lab::measure::{Smaps, probe, smaps_of, status, system_memory};
 use mmap_lab::quantity::{Bytes, Flag, Ratio};
+use mmap_lab::scan::{checksum, fill};
 use mmap_lab::{Lab, Spread, cache, not_measured};
 
 use crate::verdicts::{Big, Ram, Scans};
@@ -42,16 +43,6 @@ use Way::{Loop, Populate, Pread, ReadAll, Seq};
 pub const SCANS: [Way; 5] = [ReadAll, Loop, Seq, Way::Mmap, Populate];
 
 // ANCHOR: scan
-/// The checksum every scan computes: the wrapping sum of the file's little-endian 64-bit
-/// words (the tail zero-padded). Cheap enough that a scan runs at memory speed.
-pub fn checksum(bytes: &[u8]) -> u64 {
-    let (words, tail) = bytes.as_chunks::<8>();
-    let mut last = [0u8; 8];
-    last[..tail.len()].copy_from_slice(tail);
-    let add = |sum: u64, w: &[u8; 8]| sum.wrapping_add(u64::from_le_bytes(*w));
-    words.iter().fold(u64::from_le_bytes(last), add)
-}
-
 /// Reads the whole file with `method` and checksums it; returns the checksum, the seconds
 /// until the first byte was in hand, and fs::read's copy or the map (freed after the clock).
 pub fn scan(lab: &Lab, method: Way, path: &Path) -> anyhow::Result<Scanned> {
@@ -85,20 +76,6 @@ pub fn scan(lab: &Lab, method: Way, path: &Path) -> anyhow::Result<Scanned> {
     })
 }
 
-/// Fills `buf` with read() calls until it is full or the file ends; returns the bytes read.
-/// Every chunk but the last is a whole buffer, so chunk checksums add up to the file's.
-fn fill(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
 // ANCHOR_END: scan
 
 /// What a scan returns: its checksum, seconds to the first byte, fs::read's copy, the map.

@@ -5,7 +5,7 @@
 //! verdicts are in `verdicts.rs`.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use mmap_lab::data::{Content, Spec, read_exact_at};
 use mmap_lab::kernel::{cachestat, page_table_bytes};
 use mmap_lab::measure::{Sample, disk_read_bytes, median, probe, smaps_of, system_memory};
 use mmap_lab::quantity::{Bytes, Fraction, Secs};
+use mmap_lab::scan::{checksum, fill};
 use mmap_lab::{BadInput, Lab, Spread, cache, not_measured, size};
 
 use crate::verdicts::Beyond;
@@ -23,16 +24,6 @@ use crate::verdicts::Beyond;
 pub const BUF: usize = 128 << 10;
 
 // ANCHOR: paths
-/// The checksum every path computes: the wrapping sum of the file's little-endian 64-bit
-/// words (the tail zero-padded). Cheap enough that a scan runs at memory speed.
-pub fn checksum(bytes: &[u8]) -> u64 {
-    let (words, tail) = bytes.as_chunks::<8>();
-    let mut last = [0u8; 8];
-    last[..tail.len()].copy_from_slice(tail);
-    let add = |sum: u64, w: &[u8; 8]| sum.wrapping_add(u64::from_le_bytes(*w));
-    words.iter().fold(u64::from_le_bytes(last), add)
-}
-
 /// File → kernel → user: every read() copies a buffer's worth out of the page cache.
 pub fn read_loop(path: &Path) -> io::Result<u64> {
     let (mut file, mut buf) = (File::open(path)?, vec![0u8; BUF]);
@@ -54,20 +45,6 @@ pub fn map_scan(lab: &Lab, path: &Path) -> anyhow::Result<(u64, Option<u64>)> {
     Ok((sum, page_table_bytes())) // the page tables, while the map still has them
 }
 // ANCHOR_END: paths
-
-/// Fills `buf` from `file` unless the file ends first; returns the bytes read.
-fn fill(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
 
 /// One scan of the whole file: what it cost and what it read from the disk.
 #[derive(Debug, Clone, Copy)]

@@ -19,6 +19,7 @@
 //! - [`cli`]: the flags every lesson shares and the `main` that runs a lesson;
 //! - [`claims`]: every claim of the notes, by id;
 //! - [`size`]: parsing and printing byte sizes;
+//! - [`scan`]: the checksum and `read()` filling every whole-file scan shares;
 //! - [`text`]: counting the lines of a text that contain a literal (lesson 7, the benches);
 //! - [`summary`]: the closing decision table, read from the lessons' reports;
 //! - [`files`]: reading small files and writing messages so that no input hangs or panics;
@@ -50,6 +51,7 @@ pub mod platform;
 pub mod procmem;
 pub mod quantity;
 pub mod report;
+pub mod scan;
 pub mod size;
 pub mod summary;
 mod sys;
