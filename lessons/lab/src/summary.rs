@@ -129,7 +129,11 @@ pub struct Decided {
 fn spread(report: &Report, name: &str) -> Option<Spread> {
     let median = report.value(name)?;
     let run = |end: &str| report.value(&format!("{name}.{end}")).unwrap_or(median);
-    let runs = report.params.get("runs").and_then(|r| r.as_u64()).unwrap_or(1);
+    let runs = report
+        .params
+        .get("runs")
+        .and_then(|r| r.as_u64())
+        .unwrap_or(1);
     Some(Spread {
         median,
         fastest: run("fastest"),
